@@ -15,6 +15,13 @@ def make_id(birth: str = "19900101", seq: int = 1, region: str = "110101") -> st
     return first17 + check_digit(first17)
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Tests render templates without running collectstatic first."""
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
 @pytest.fixture
 def id_factory():
     counter = iter(range(1, 999))

@@ -10,6 +10,10 @@ from django.db import models
 from .models import AuditAction, AuditEntry
 
 
+# Bookkeeping fields that change without a user's change (and secrets) stay out of the trail.
+_SKIPPED_FIELDS = {"password", "path", "depth", "numchild", "created_at", "updated_at", "last_login"}
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
@@ -28,7 +32,7 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None, extra: dict
     for field in obj._meta.concrete_fields:
         if fields is not None and field.name not in fields:
             continue
-        if field.name in ("password", "path", "depth", "numchild"):
+        if field.name in _SKIPPED_FIELDS:
             continue
         data[field.name] = _plain(getattr(obj, field.attname))
     for key, value in (extra or {}).items():
