@@ -17,7 +17,8 @@ def make_id(birth: str = "19900101", seq: int = 1, region: str = "110101") -> st
 
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
-    """Tests render templates without running collectstatic first."""
+    """Tests render templates without running collectstatic first, and hash passwords cheaply."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
