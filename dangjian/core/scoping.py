@@ -108,7 +108,8 @@ def get_scope(user) -> Scope:
     if user.is_superuser:
         scope = Scope(is_admin=True, member_id=user.member_id)
     else:
-        admin, officer = [], []
+        admin: list[str] = []
+        officer: list[str] = []
         for role, path in RoleGrant.objects.filter(user=user).values_list("role", "org__path"):
             (admin if role == Role.ORG_ADMIN else officer).append(path)
         scope = Scope(admin_paths=_roots(admin), officer_paths=_roots(officer), member_id=user.member_id)
