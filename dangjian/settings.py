@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves swagger-ui from its static folder for /api/docs (no CDN)
     "treebeard",
     "dangjian.core",
     "dangjian.orgs",
