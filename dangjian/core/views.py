@@ -39,6 +39,9 @@ def audit_list(request):
         qs = qs.filter(action=action)
     if who:
         qs = qs.filter(actor_name__icontains=who)
+    object_id = request.GET.get("object", "").strip()
+    if object_id:
+        qs = qs.filter(object_id=object_id)
     page, querystring = paginate(request, qs)
     return render(request, "core/audit_list.html", {
         "page": page, "querystring": querystring, "type": object_type, "action": action, "who": who,

@@ -24,6 +24,8 @@ from .models import (
 Errors = list[tuple[str, str]]
 
 MIN_APPLICATION_AGE = 18
+# Codes appear in page addresses (/orgs/<code>/): they cannot contain "/" nor take the names of pages.
+RESERVED_ORG_CODES = {"new", "suggest"}
 _PHONE = re.compile(r"^[0-9+\-() ]{7,20}$")
 
 MEMBER_DATE_FIELDS = ["applied_on", "activist_on", "candidate_on", "admitted_on", "full_on"]
@@ -189,6 +191,8 @@ def check_org(
         errors.append(("code", "组织编码不能为空"))
     elif len(code) > 40:
         errors.append(("code", "组织编码不能超过40个字符"))
+    elif "/" in code or code.lower() in RESERVED_ORG_CODES:
+        errors.append(("code", f"组织编码不能包含“/”，也不能是{'、'.join(sorted(RESERVED_ORG_CODES))}"))
     if not (name or "").strip():
         errors.append(("name", "组织名称不能为空"))
     elif len(name) > 100:
@@ -224,6 +228,8 @@ def check_team(*, code: str, name: str, branch: OrgRef | None, staff_count: int 
         errors.append(("code", "班组编码不能为空"))
     elif len(code) > 40:
         errors.append(("code", "班组编码不能超过40个字符"))
+    elif "/" in code:
+        errors.append(("code", "班组编码不能包含“/”"))
     if not (name or "").strip():
         errors.append(("name", "班组名称不能为空"))
     if branch is None:

@@ -4,9 +4,11 @@ Forms and the API call these; the importer shares `rules.py` and the audit helpe
 """
 
 import datetime as dt
+import re
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from dangjian.core.audit import audit_log, snapshot
@@ -14,7 +16,7 @@ from dangjian.core.idcard import normalize_id_number, parse_id_number
 from dangjian.core.models import AuditAction
 
 from . import rules
-from .models import Member, MemberPost, Organization, OrgKind, PartyPost, WorkTeam
+from .models import Member, MemberPost, Organization, OrgKind, PartyPost, Role, RoleGrant, User, WorkTeam
 
 ORG_FIELDS = ["code", "name", "kind", "founded_on", "term_started_on", "term_years"]
 TEAM_FIELDS = ["code", "name", "staff_count"]
@@ -316,3 +318,215 @@ def member_delete(*, actor, member: Member, source: str = "web") -> None:
               source=source)
     WorkTeam.objects.filter(contact_member=member).update(contact_member=None)
     member.delete()
+
+
+# --- users and roles -----------------------------------------------------------------------------
+# Every change is audit-logged (object types "user" and "rolegrant") with the path of the organization
+# concerned; passwords are never logged, only the fact that one was set.
+
+USER_FIELDS = ["username", "display_name", "is_active", "is_superuser", "member"]
+_USERNAME = re.compile(r"^[\w.@+-]+$")
+
+
+def user_org_path(user: User) -> str:
+    """The organization a user belongs to, for the audit log: their member's branch, else their first grant."""
+    if user.member_id:
+        return Member.objects.filter(pk=user.member_id).values_list("branch__path", flat=True).first() or ""
+    return RoleGrant.objects.filter(user=user).order_by("org__path").values_list("org__path", flat=True).first() or ""
+
+
+def user_snapshot(user: User) -> dict:
+    grants = RoleGrant.objects.filter(user=user).values_list("role", "org__code").order_by("org__code", "role")
+    return snapshot(user, fields=USER_FIELDS, extra={"roles": [f"{role}@{code}" for role, code in grants]})
+
+
+def _actor_scope(actor):
+    from dangjian.core.scoping import get_scope
+
+    return None if actor is None else get_scope(actor)
+
+
+def may_grant_in(actor, org: Organization) -> bool:
+    """系统管理员 anywhere; an 组织管理员 within their subtrees (actor None = the command line)."""
+    scope = _actor_scope(actor)
+    return scope is None or scope.is_admin or scope.in_paths(org.path, scope.admin_paths)
+
+
+def may_manage_user(actor, target: User) -> bool:
+    """May change the target's account: every grant and the linked member lie in the actor's subtrees.
+
+    An 组织管理员 must not reset the password of someone who holds a role outside their subtree (or of a
+    系统管理员): that would let them act with more rights than they have.
+    """
+    scope = _actor_scope(actor)
+    if scope is None or scope.is_admin:
+        return True
+    if target.is_superuser or not scope.admin_paths:
+        return False
+    paths = list(RoleGrant.objects.filter(user=target).values_list("org__path", flat=True))
+    if target.member_id:
+        paths += list(Member.objects.filter(pk=target.member_id).values_list("branch__path", flat=True))
+    return bool(paths) and all(scope.in_paths(p, scope.admin_paths) for p in paths)
+
+
+# Django's own texts for some validators are untranslated in zh-hans; ours are, by error code.
+PASSWORD_MESSAGES = {
+    "password_too_short": "密码太短，至少需要{min_length}个字符",
+    "password_too_common": "密码过于常见，请换一个",
+    "password_entirely_numeric": "密码不能全是数字",
+    "password_too_similar": "密码与用户名或显示名称太相近",
+}
+
+
+def _password_errors(password: str, user: User) -> rules.Errors:
+    if not password:
+        return [("password", "请输入密码")]
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        out: rules.Errors = []
+        for error in exc.error_list:
+            template = PASSWORD_MESSAGES.get(error.code or "")
+            params = error.params if isinstance(error.params, dict) else {}
+            out.append(("password", template.format(**params) if template else " ".join(error.messages)))
+        return out
+    return []
+
+
+def _member_link_errors(member: Member | None, user: User | None) -> rules.Errors:
+    if member is None:
+        return []
+    other = User.objects.filter(member=member).exclude(pk=user.pk if user and user.pk else None).first()
+    if other is not None:
+        return [("member", f"{member.name}已关联账号“{other.username}”，一名党员只能关联一个账号")]
+    return []
+
+
+def _grant_errors(user: User | None, role: str, org: Organization | None) -> rules.Errors:
+    errors: rules.Errors = []
+    if role not in Role.values:
+        errors.append(("role", f"角色“{role}”无效，应为：{'/'.join(Role.labels)}"))
+    if org is None:
+        errors.append(("org", "请选择授权的组织"))
+    elif role in (Role.BRANCH_SECRETARY, Role.BRANCH_COMMITTEE) and org.kind != OrgKind.BRANCH:
+        errors.append(("org", f"{Role(role).label}角色须授予党支部，“{org.name}”是{org.get_kind_display()}"))
+    if (user is not None and user.pk and org is not None and role in Role.values
+            and RoleGrant.objects.filter(user=user, role=role, org=org).exists()):
+        errors.append(("role", f"该用户已是“{org.name}”的{Role(role).label}"))
+    return errors
+
+
+@transaction.atomic
+def user_create(*, actor, username: str, password: str, display_name: str = "", member: Member | None = None,
+                is_superuser: bool = False, roles: list[tuple[str, Organization]] | None = None,
+                source: str = "web") -> User:
+    """A new login, optionally linked to a member and with roles; only a 系统管理员 may create another."""
+    username, display_name = (username or "").strip(), (display_name or "").strip()
+    roles = list(roles or [])
+    scope = _actor_scope(actor)
+    if is_superuser and scope is not None and not scope.is_admin:
+        raise PermissionDenied("只有系统管理员可以创建系统管理员")
+    for _role, org in roles:
+        if org is not None and not may_grant_in(actor, org):
+            raise PermissionDenied("只能在您管理的组织范围内授予角色")
+    if member is not None and not may_grant_in(actor, member.branch):
+        raise PermissionDenied("只能关联您管理范围内的党员")
+    errors: rules.Errors = []
+    if not username:
+        errors.append(("username", "用户名不能为空"))
+    elif len(username) > 150 or not _USERNAME.match(username):
+        errors.append(("username", "用户名只能由字母、数字、汉字和 @ . + - _ 组成，不超过150个字符"))
+    elif User.objects.filter(username__iexact=username).exists():
+        errors.append(("username", f"用户名“{username}”已被使用"))
+    if len(display_name) > 50:
+        errors.append(("display_name", "显示名称不能超过50个字"))
+    candidate = User(username=username, display_name=display_name)
+    errors += _password_errors(password, candidate)
+    errors += _member_link_errors(member, None)
+    for role, org in roles:
+        errors += _grant_errors(None, role, org)
+    raise_errors(errors)
+    user = User.objects.create_user(username=username, password=password, display_name=display_name,
+                                    member=member, is_superuser=is_superuser, is_staff=is_superuser)
+    for role, org in roles:
+        RoleGrant.objects.create(user=user, role=role, org=org)
+    audit_log(actor=actor, action=AuditAction.CREATE, obj=user, after=user_snapshot(user),
+              org_path=user_org_path(user), source=source)
+    for grant in RoleGrant.objects.filter(user=user).select_related("org", "user"):
+        audit_log(actor=actor, action=AuditAction.CREATE, obj=grant, after=_grant_snapshot(grant),
+                  org_path=grant.org.path, source=source)
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor, user: User, source: str = "web", **changes: Any) -> User:
+    """Change display_name, member, is_active, is_superuser or password (a reset) of a user."""
+    allowed = {"display_name", "member", "is_active", "is_superuser", "password"}
+    if set(changes) - allowed:
+        raise ValueError(f"unknown user fields {set(changes) - allowed}")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not may_manage_user(actor, user):
+        raise PermissionDenied("该用户拥有您管理范围以外的角色，您不能修改")
+    scope = _actor_scope(actor)
+    changes_superuser = "is_superuser" in changes and bool(changes["is_superuser"]) != user.is_superuser
+    if changes_superuser and scope is not None and not scope.is_admin:
+        raise PermissionDenied("只有系统管理员可以设置系统管理员")
+    new_member = changes.get("member", user.member)
+    relinks = "member" in changes and new_member is not None and new_member.pk != user.member_id
+    if relinks and scope is not None and not (scope.is_admin or scope.in_paths(new_member.branch.path,
+                                                                                scope.admin_paths)):
+        raise PermissionDenied("只能关联您管理范围内的党员")
+    errors: rules.Errors = []
+    display_name = (changes.get("display_name", user.display_name) or "").strip()
+    if len(display_name) > 50:
+        errors.append(("display_name", "显示名称不能超过50个字"))
+    if actor is not None and actor.pk == user.pk:
+        if changes.get("is_active") is False:
+            errors.append(("is_active", "不能停用自己的账号"))
+        if changes.get("is_superuser") is False and user.is_superuser:
+            errors.append(("is_superuser", "不能取消自己的系统管理员身份"))
+    if "password" in changes:
+        errors += _password_errors(changes["password"], user)
+    errors += _member_link_errors(new_member, user)
+    raise_errors(errors)
+    before = user_snapshot(user)
+    user.display_name, user.member = display_name, new_member
+    for key in ("is_active", "is_superuser"):
+        if key in changes:
+            setattr(user, key, bool(changes[key]))
+    user.is_staff = user.is_superuser
+    if "password" in changes:
+        user.set_password(changes["password"])
+    user.save()
+    after = user_snapshot(user)
+    if "password" in changes:
+        after["password"] = "（已重置）"
+    audit_log(actor=actor, action=AuditAction.UPDATE, obj=user, before=before, after=after,
+              org_path=user_org_path(user), source=source)
+    return user
+
+
+def _grant_snapshot(grant: RoleGrant) -> dict:
+    return {"user": grant.user.username, "role": grant.role, "org": grant.org.code}
+
+
+@transaction.atomic
+def role_grant(*, actor, user: User, role: str, org: Organization, source: str = "web") -> RoleGrant:
+    if org is not None and not may_grant_in(actor, org):
+        raise PermissionDenied("只能在您管理的组织范围内授予角色")
+    raise_errors(_grant_errors(user, role, org))
+    grant = RoleGrant.objects.create(user=user, role=role, org=org)
+    audit_log(actor=actor, action=AuditAction.CREATE, obj=grant, after=_grant_snapshot(grant), org_path=org.path,
+              source=source)
+    return grant
+
+
+@transaction.atomic
+def role_revoke(*, actor, grant: RoleGrant, source: str = "web") -> None:
+    if not may_grant_in(actor, grant.org):
+        raise PermissionDenied("只能撤销您管理的组织范围内的角色")
+    if actor is not None and actor.pk == grant.user_id:
+        raise ValidationError({"role": ["不能撤销自己的角色，请联系上级管理员"]})
+    audit_log(actor=actor, action=AuditAction.DELETE, obj=grant, before=_grant_snapshot(grant),
+              org_path=grant.org.path, source=source)
+    grant.delete()

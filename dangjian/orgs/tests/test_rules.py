@@ -16,7 +16,7 @@ D = dt.date
 
 
 def member(**kw) -> MemberData:
-    base = dict(id_number=make_id("19900101", 1), name="张三", category=Category.FULL, branch=BRANCH)
+    base = {"id_number": make_id("19900101", 1), "name": "张三", "category": Category.FULL, "branch": BRANCH}
     return MemberData(**(base | kw))
 
 
@@ -115,8 +115,15 @@ def test_group_has_no_term_and_term_years_range():
 
 
 def test_team_contact_must_be_a_party_member_of_the_branch():
-    base = dict(code="T1", name="装卸一班", branch=BRANCH, staff_count=12)
+    base = {"code": "T1", "name": "装卸一班", "branch": BRANCH, "staff_count": 12}
     assert check_team(**base) == []
     assert fields(check_team(**base, contact_category=Category.ACTIVIST, contact_branch_code="B1")) == ["contact_member"]
     assert fields(check_team(**base, contact_category=Category.FULL, contact_branch_code="B2")) == ["contact_member"]
     assert fields(check_team(**(base | {"branch": OrgRef("G", "group")}))) == ["branch"]
+
+
+@pytest.mark.parametrize("code", ["new", "Suggest", "A/B"])
+def test_org_codes_that_cannot_be_addressed_are_refused(code):
+    errors = check_org(code=code, name="某组织", kind="committee", parent=None, founded_on=None,
+                       term_started_on=None, term_years=None, today=TODAY)
+    assert fields(errors) == ["code"]

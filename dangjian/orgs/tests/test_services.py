@@ -116,3 +116,22 @@ def test_red_team_coverage(world):
     with pytest.raises(ValidationError) as exc:
         services.team_create(actor=None, branch=world.b1, code="T3", name="外支部联系", contact_member=world.b2_member)
     assert exc.value.message_dict["contact_member"] == ["联系党员须为本支部党员"]
+
+
+@pytest.mark.django_db
+def test_org_stats_over_subtrees_rooted_at_different_depths(world):
+    """A user may hold a 党总支 and, elsewhere, a deeper branch: both subtrees get their counts."""
+    orgs = subtree(world.zz) + subtree(world.b2)
+    stats = {s.org.code: s for s in org_stats(orgs).values()}
+    assert stats["B1"].full_members == 2 and stats["B2"].full_members == 1
+    assert stats["ZZ"].subtree_party_members == 2
+
+
+@pytest.mark.django_db
+def test_officer_cannot_probe_masked_id_digits(world):
+    from dangjian.orgs.selectors import member_list
+
+    tail8 = world.member.id_number[-8:]
+    assert list(member_list(world.sec1, q=tail8)) == []
+    assert list(member_list(world.sec1, q=world.member.id_number[-4:])) == [world.member]
+    assert list(member_list(world.orgadmin, q=tail8)) == [world.member]
