@@ -9,7 +9,6 @@ from django.db import models
 
 from .models import AuditAction, AuditEntry
 
-
 # Bookkeeping fields that change without a user's change (and secrets) stay out of the trail.
 _SKIPPED_FIELDS = {"password", "path", "depth", "numchild", "created_at", "updated_at", "last_login"}
 

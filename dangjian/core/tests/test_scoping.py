@@ -4,7 +4,14 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from dangjian.core.scoping import get_member_for_user, get_org_for_user, get_scope, members_for, orgs_for, require
+from dangjian.core.scoping import (
+    get_member_for_user,
+    get_org_for_user,
+    get_scope,
+    members_for,
+    orgs_for,
+    require,
+)
 from dangjian.orgs.models import OrgKind, User
 
 
