@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from dangjian.core.treepaths import subtree_q
 from dangjian.orgs.models import Member, Organization, OrgKind, Role, RoleGrant, User, WorkTeam
 
 
@@ -42,7 +43,7 @@ class Scope:
     def _paths_q(self, paths: tuple[str, ...], prefix: str) -> Q:
         if not paths:
             return Q(pk__in=[])
-        return reduce(or_, (Q(**{f"{prefix}path__startswith": p}) for p in paths))
+        return reduce(or_, (subtree_q(p, f"{prefix}path") for p in paths))
 
     def org_q(self, prefix: str = "") -> Q:
         """Organizations visible (prefix reaches an Organization, e.g. "branch__")."""

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from .models import AuditEntry
 from .pagination import paginate
 from .scoping import get_scope, require
+from .treepaths import subtrees_q
 
 
 @login_required
@@ -24,12 +25,7 @@ def audit_list(request):
     require(scope.is_org_admin, "只有系统管理员和组织管理员可以查看审计日志")
     qs = AuditEntry.objects.select_related("actor")
     if not scope.is_admin:
-        from django.db.models import Q
-
-        cond = Q(pk__in=[])
-        for path in scope.admin_paths:
-            cond |= Q(org_path__startswith=path)
-        qs = qs.filter(cond)
+        qs = qs.filter(subtrees_q(scope.admin_paths, "org_path"))
     object_type = request.GET.get("type", "")
     action = request.GET.get("action", "")
     who = request.GET.get("who", "").strip()

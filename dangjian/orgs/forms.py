@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from dangjian.core.masking import mask_id_number
 from dangjian.core.scoping import Scope, members_for
+from dangjian.core.treepaths import subtree_q
 
 from .models import (
     ALLOWED_PARENT_KINDS,
@@ -179,7 +180,7 @@ class OrgForm(StyledForm):
             self.current_parent = parent_of(org)
             if self.current_parent is not None:  # keeping the present parent is always allowed
                 queryset = queryset | Organization.objects.filter(pk=self.current_parent.pk)
-            queryset = queryset.exclude(path__startswith=org.path)
+            queryset = queryset.exclude(subtree_q(org.path))
         self.fields["parent"] = OrgChoiceField(label="上级组织", queryset=queryset, required=False,
                                                help_text="党委可作为最上级组织，其余须选择上级")
         self.style(self.fields["parent"])

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from treebeard.mp_tree import MP_Node
 
+from dangjian.core.treepaths import subtree_q
+
 
 class OrgKind(models.TextChoices):
     COMMITTEE = "committee", "党委"
@@ -74,7 +76,7 @@ class Organization(MP_Node):
 
     def subtree_q(self, prefix: str = "") -> Q:
         """A filter for rows whose organization (reached through `prefix`) is in this subtree."""
-        return Q(**{f"{prefix}path__startswith": self.path})
+        return subtree_q(self.path, f"{prefix}path")
 
 
 class WorkTeam(models.Model):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from dangjian.core.scoping import get_scope, members_for
+from dangjian.core.treepaths import subtree_q
 
 from .models import (
     COMMITTEE_POSTS,
@@ -97,12 +98,12 @@ def org_stats(orgs: list[Organization], *, today: dt.date | None = None) -> dict
 def _in_subtrees_q(paths: list[str], prefix: str = "") -> Q:
     q = Q(pk__in=[])
     for p in paths:
-        q |= Q(**{f"{prefix}path__startswith": p})
+        q |= subtree_q(p, f"{prefix}path")
     return q
 
 
 def subtree(org: Organization) -> list[Organization]:
-    return list(Organization.objects.filter(path__startswith=org.path).order_by("path"))
+    return list(Organization.objects.filter(subtree_q(org.path)).order_by("path"))
 
 
 def visible_roots(user) -> list[Organization]:
@@ -130,7 +131,8 @@ def member_list(user, *, q: str = "", category: str = "", org: Organization | No
     """The roster as the user may see it, filtered. Caller paginates."""
     qs = members_for(user).select_related("branch", "group", "team")
     if org is not None:
-        qs = qs.filter(Q(branch__path__startswith=org.path) | Q(group=org))
+        # One condition or the other, never OR-ed: an OR would stop the path index from being used.
+        qs = qs.filter(group=org) if org.kind == OrgKind.GROUP else qs.filter(subtree_q(org.path, "branch__path"))
     if category:
         qs = qs.filter(category=category)
     if job_post:
@@ -184,7 +186,7 @@ def team_rows(branch_q: Q) -> list[TeamRow]:
 
 def coverage_by_branch(root: Organization) -> dict[int, Coverage]:
     """Red-team coverage per branch of a subtree (one query)."""
-    rows = (WorkTeam.objects.filter(branch__path__startswith=root.path)
+    rows = (WorkTeam.objects.filter(subtree_q(root.path, "branch__path"))
             .annotate(party=Count("members", filter=Q(members__category__in=[Category.FULL, Category.PROBATIONARY])))
             .values_list("branch_id", "party"))
     out: dict[int, Coverage] = defaultdict(lambda: Coverage(0, 0))
@@ -305,7 +307,7 @@ def officers_of(org: Organization) -> list[Member]:
     elif org.kind == OrgKind.GROUP:
         qs = qs.filter(group=org, posts__post="党小组长")
     else:
-        qs = qs.filter(branch__path__startswith=org.path, branch__depth=org.depth + 1,
+        qs = qs.filter(subtree_q(org.path, "branch__path"), branch__depth=org.depth + 1,
                        posts__post__in=["书记", "副书记"])
     rank = {p: i for i, p in enumerate(["书记", "副书记", "组织委员", "宣传委员", "纪检委员", "青年委员", "委员", "党小组长"])}
     found = list(qs.distinct().order_by("branch__path", "name")[:200])
