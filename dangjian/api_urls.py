@@ -19,6 +19,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
 from dangjian.core.api_auth import API_AUTH, UNAUTHENTICATED_MESSAGE, docs_login_required
+from dangjian.meetings.api import router as meetings_router
 from dangjian.orgs.api import router as orgs_router
 
 
@@ -41,6 +42,7 @@ api = NinjaAPI(
     docs_decorator=docs_login_required,
 )
 api.add_router("/", orgs_router)
+api.add_router("/", meetings_router)
 
 
 # --- errors --------------------------------------------------------------------------------------
@@ -54,6 +56,7 @@ PYDANTIC_MESSAGES = {
     "date_type": "日期格式应为YYYY-MM-DD",
     "datetime_parsing": "日期时间格式应为YYYY-MM-DDTHH:MM:SS",
     "datetime_type": "日期时间格式应为YYYY-MM-DDTHH:MM:SS",
+    "datetime_from_date_parsing": "日期时间格式应为YYYY-MM-DDTHH:MM:SS",
     "int_parsing": "应为整数",
     "int_type": "应为整数",
     "int_from_float": "应为整数",

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "dangjian.core",
     "dangjian.orgs",
     "dangjian.imports",
+    "dangjian.meetings",
 ]
 
 MIDDLEWARE = [

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("dangjian.core.urls")),
     path("", include("dangjian.orgs.urls")),
     path("imports/", include("dangjian.imports.urls")),
+    path("", include("dangjian.meetings.urls")),
 ]
