@@ -9,7 +9,7 @@ template versions in a constant number of queries (documents.facts).
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, overload
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -82,6 +82,10 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(value) if value is not None else None
 
 
+@overload
+def _aware(value: dt.datetime) -> dt.datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     """A time without a zone is Beijing time."""
     if value is not None and timezone.is_naive(value):
@@ -112,13 +116,13 @@ def template_out(t: WorkTemplate) -> dict:
             "local": bool(freq.get("local")), "source": freq.get("source") or "",
             "text": "不定期" if period == "none" else f"{PERIODS.get(period, period)}{times}次",
         },
-        "five_ding": [{"key": i.get("key"), "label": FIVE_DING.get(i.get("key"), ""), "hint": i.get("hint") or ""}
+        "five_ding": [{"key": i.get("key"), "label": FIVE_DING.get(i.get("key") or "", ""), "hint": i.get("hint") or ""}
                       for i in c.get("five_ding") or []],
         "steps": [{"title": s["title"], "detail": s.get("detail") or ""} for s in c.get("steps") or []],
         "roles": [_choice(r, ROLES) for r in c.get("roles") or []],
         "quorum": None if not quorum else {
             "rule": quorum.get("rule"), "of": quorum.get("of"),
-            "text": f"{QUORUM_OF.get(quorum.get('of'), '应到人数')}超过半数到会",
+            "text": f"{QUORUM_OF.get(quorum.get('of') or '', '应到人数')}超过半数到会",
         },
         "evidence": [_choice(e, EVIDENCE) for e in c.get("evidence") or []],
         "follow_up": _choice(c.get("follow_up"), FOLLOW_UPS),
@@ -299,7 +303,7 @@ def create_activity(request, payload: ActivityCreateIn):
     require(scope.sees_org(org), f"您没有在“{org.name}”开展活动的权限")
     kind = parse_choice(ActivityKind, data["kind"], "kind", "活动类型")
     status = parse_choice(ActivityStatus, data["status"], "status", "状态")
-    starts = _aware(data["starts_at"])
+    starts = _aware(payload.starts_at)  # required by the schema
     if status == ActivityStatus.ARCHIVED:
         raise field_error("status", "新建的活动不能直接归档：请先填写会议记录，再用 PATCH 的 advance_to 归档")
     if status == ActivityStatus.HELD and starts > timezone.now():

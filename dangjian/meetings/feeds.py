@@ -88,6 +88,9 @@ def feed_since(now: dt.datetime | None = None) -> dt.datetime:
 
 def member_feed_activities(user: User, now: dt.datetime | None = None) -> QuerySet[Activity]:
     """The activities the user's member is expected at (has an attendance row for), from 90 days ago on."""
+    if user.member_id is None:
+        # Filtering on attendance__member_id=None would match every activity without attendance rows.
+        return Activity.objects.none()
     return (Activity.objects.filter(attendance__member_id=user.member_id, starts_at__gte=feed_since(now))
             .select_related("org").order_by("starts_at", "id")[:MAX_EVENTS])
 

@@ -269,6 +269,7 @@ def template_version_create(*, actor, org: Organization, kind: str, effective_fr
             if data.get(key) != standard.get(key):
                 errors.append((key, f"“{ActivityKind(kind).label}”的{wt.KEY_LABELS[key]}按规定确定，本单位版本不能修改"))
     raise_errors(errors)
+    assert effective_from is not None  # a missing date is one of the errors raised above
     version = TemplateVersion.objects.create(
         kind=kind, org=org, effective_from=effective_from, content=data, note=note,
         created_by=actor if actor is not None and actor.pk else None)

@@ -411,7 +411,7 @@ def quorum_text(content: dict[str, Any]) -> str:
         return "不设到会人数要求"
     if quorum.get("of") == "voting":
         return "有表决权的党员到会须超过半数"
-    return f"应到的{EXPECTED_WHO.get(content.get('expected'), '人员')}到会须超过半数"
+    return f"应到的{EXPECTED_WHO.get(content.get('expected') or '', '人员')}到会须超过半数"
 
 
 def quorum_explanation(content: dict[str, Any]) -> list[str]:

@@ -88,6 +88,8 @@ class RoleGrantInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
+    # Django's UserAdmin always declares fieldsets; the stubs give them ModelAdmin's optional type.
+    assert BaseUserAdmin.fieldsets is not None
     fieldsets = (*BaseUserAdmin.fieldsets, ("党建", {"fields": ("display_name", "member")}))
     raw_id_fields = ["member"]
     list_display = ["username", "display_name", "member", "is_superuser", "is_active", "last_login"]

@@ -235,10 +235,11 @@ def update_org(request, code: str, payload: OrgPatchIn):
 
 def member_out(m: Member, scope: Scope) -> dict:
     sees_id, sees_phone = scope.sees_id_numbers(m), scope.sees_phones(m)
+    group, team = m.group, m.team
     return {
         "id": m.pk, "name": m.name, "gender": m.gender, "birth_date": m.birth_date,
         "category": m.get_category_display(), "branch_code": m.branch.code, "branch_name": m.branch.name,
-        "group_code": m.group.code if m.group_id else None, "team_code": m.team.code if m.team_id else None,
+        "group_code": group.code if group is not None else None, "team_code": team.code if team is not None else None,
         "posts": sorted((p.post for p in m.posts.all()), key=lambda p: POST_ORDER.get(p, 99)),
         "admin_title": m.admin_title, "job_post": m.job_post, "education": m.education, "ethnicity": m.ethnicity,
         "work_status": m.work_status, "applied_on": m.applied_on, "activist_on": m.activist_on,
@@ -379,8 +380,9 @@ def list_teams(
 
 
 def team_out(team: WorkTeam, party_members: int, is_red: bool) -> dict:
+    contact = team.contact_member
     return {
         "code": team.code, "name": team.name, "branch_code": team.branch.code, "staff_count": team.staff_count,
         "party_members": party_members, "is_red": is_red,
-        "contact_member": team.contact_member.name if team.contact_member_id else None,
+        "contact_member": contact.name if contact is not None else None,
     }

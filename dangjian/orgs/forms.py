@@ -32,6 +32,13 @@ SELECT_LIMIT = 40
 EMPTY_CHOICE = ("", "—— 请选择 ——")
 
 
+def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    """A form's field that offers choices, typed as such (form.fields holds plain Fields)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), f"{name} is not a choice field"
+    return field
+
+
 def apply_errors(form: forms.Form, exc: ValidationError) -> None:
     """Put a service's ValidationError on the form's fields (unknown fields become form errors)."""
     if hasattr(exc, "error_dict"):
@@ -238,12 +245,13 @@ class MemberForm(StyledForm):
         self.fields["branch"] = branch_field
         # Whoever may not see the ID number in full may not retype it either.
         self.id_locked = member is not None and not scope.sees_id_numbers(member)
-        if self.id_locked:
+        if member is not None and self.id_locked:
             self.fields["id_number"].disabled = True
             self.fields["id_number"].help_text = "身份证号仅组织管理员可以查看和修改"
             self.initial["id_number"] = mask_id_number(member.id_number)
-        self.branch = self._chosen_branch()
-        self.fields["group"].choices, self.fields["team"].choices = branch_choices(self.branch)
+        # Not `self.branch`: that name is the form field (templates read form.branch as the bound field).
+        self.chosen_branch = self._chosen_branch()
+        choice_field(self, "group").choices, choice_field(self, "team").choices = branch_choices(self.chosen_branch)
 
     def _chosen_branch(self) -> Organization | None:
         raw = self.data.get("branch") if self.is_bound else self.initial.get("branch")
@@ -292,9 +300,10 @@ def branch_choices(branch: Organization | None) -> tuple[list, list]:
 
 def member_initial(member: Member) -> dict:
     initial = {f: getattr(member, f) for f in MEMBER_FIELDS}
+    group, team = member.group, member.team
     initial.update(id_number=member.id_number, branch=member.branch,
-                   group=member.group.code if member.group_id else "",
-                   team=member.team.code if member.team_id else "",
+                   group=group.code if group is not None else "",
+                   team=team.code if team is not None else "",
                    posts=[p.post for p in member.posts.all()])
     return initial
 
@@ -326,7 +335,7 @@ class TeamForm(StyledForm):
                 branch = field.to_python(raw)
             except ValidationError:
                 branch = None
-        self.fields["contact_member"].choices = contact_choices(branch)
+        choice_field(self, "contact_member").choices = contact_choices(branch)
 
     def clean(self):
         data = super().clean()

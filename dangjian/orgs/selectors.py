@@ -3,6 +3,7 @@
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Q, QuerySet
 
@@ -19,6 +20,9 @@ from .models import (
     WorkTeam,
 )
 from .structure import OrgFacts, StructureParams, Warning, structure_warnings
+
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
 
 
 @dataclass
@@ -178,9 +182,7 @@ class Coverage:
 
 def team_rows(branch_q: Q) -> list[TeamRow]:
     """Teams with their party-member counts; `branch_q` filters teams (prefix 'branch__')."""
-    teams = (WorkTeam.objects.filter(branch_q).select_related("branch", "contact_member")
-             .annotate(party=Count("members", filter=Q(members__category__in=[Category.FULL, Category.PROBATIONARY])))
-             .order_by("branch__path", "code"))
+    teams = team_queryset(branch_q)
     return [TeamRow(team=t, party_members=t.party, is_red=t.party > 0) for t in teams]
 
 
@@ -292,7 +294,11 @@ def parents_by_path(orgs: list[Organization]) -> dict[str, Organization]:
     return {p.path: p for p in Organization.objects.filter(path__in=paths)}
 
 
-def team_queryset(branch_q: Q) -> QuerySet[WorkTeam]:
+class TeamCounts(TypedDict):
+    party: int  # party members (正式 and 预备) in the team
+
+
+def team_queryset(branch_q: Q) -> "QuerySet[WithAnnotations[WorkTeam, TeamCounts]]":
     """Teams with their party-member count as `party` (for paginated lists; see team_rows)."""
     return (WorkTeam.objects.filter(branch_q).select_related("branch", "contact_member")
             .annotate(party=Count("members", filter=Q(members__category__in=[Category.FULL, Category.PROBATIONARY])))

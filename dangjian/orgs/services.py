@@ -5,11 +5,11 @@ Forms and the API call these; the importer shares `rules.py` and the audit helpe
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from dangjian.core.audit import audit_log, snapshot
 from dangjian.core.idcard import normalize_id_number, parse_id_number
@@ -209,10 +209,12 @@ def team_delete(*, actor, team: WorkTeam, source: str = "web") -> None:
 def member_snapshot(member: Member, posts: list[str] | None = None) -> dict:
     if posts is None:
         posts = sorted(member.posts.values_list("post", flat=True))
+    # An unset foreign key reads as None without a query, exactly like testing group_id/team_id first.
+    group, team = member.group, member.team
     return snapshot(member, extra={
         "branch": member.branch.code,
-        "group": member.group.code if member.group_id else None,
-        "team": member.team.code if member.team_id else None,
+        "group": group.code if group is not None else None,
+        "team": team.code if team is not None else None,
         "posts": posts,
     })
 
@@ -227,10 +229,18 @@ def member_errors(*, id_number: str, values: dict[str, Any], branch: Organizatio
         **{f: values.get(f) for f in rules.MEMBER_DATE_FIELDS},
     )
     errors = rules.check_member(data)
-    if id_number and Member.objects.filter(id_number=id_number).exclude(pk=exclude_pk).exists():
+    if id_number and _excluding(Member.objects.filter(id_number=id_number), exclude_pk).exists():
         errors.append(("id_number", "该身份证号已登记，不能重复录入"))
     errors += unique_post_errors(branch=branch, group=group, posts=posts, exclude_pk=exclude_pk)
     return errors
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+def _excluding(qs: models.QuerySet[_M], pk: int | None, field: str = "pk") -> models.QuerySet[_M]:
+    """`qs` without the row being edited (`field` == pk); a row not saved yet (pk None) excludes nothing."""
+    return qs.exclude(**{field: pk}) if pk is not None else qs
 
 
 def unique_post_errors(*, branch: Organization | None, group: Organization | None, posts: list[str],
@@ -238,13 +248,13 @@ def unique_post_errors(*, branch: Organization | None, group: Organization | Non
     """A branch has one 书记; a 党小组 has one 党小组长."""
     errors: rules.Errors = []
     if branch is not None and PartyPost.SECRETARY in posts:
-        other = (MemberPost.objects.filter(post=PartyPost.SECRETARY, member__branch=branch)
-                 .exclude(member_id=exclude_pk).select_related("member").first())
+        other = (_excluding(MemberPost.objects.filter(post=PartyPost.SECRETARY, member__branch=branch),
+                            exclude_pk, "member_id").select_related("member").first())
         if other:
             errors.append(("posts", f"本支部已有书记：{other.member.name}"))
     if group is not None and PartyPost.GROUP_LEADER in posts:
-        other = (MemberPost.objects.filter(post=PartyPost.GROUP_LEADER, member__group=group)
-                 .exclude(member_id=exclude_pk).select_related("member").first())
+        other = (_excluding(MemberPost.objects.filter(post=PartyPost.GROUP_LEADER, member__group=group),
+                            exclude_pk, "member_id").select_related("member").first())
         if other:
             errors.append(("posts", f"该党小组已有党小组长：{other.member.name}"))
     return errors
@@ -396,7 +406,7 @@ def _password_errors(password: str, user: User) -> rules.Errors:
 def _member_link_errors(member: Member | None, user: User | None) -> rules.Errors:
     if member is None:
         return []
-    other = User.objects.filter(member=member).exclude(pk=user.pk if user and user.pk else None).first()
+    other = _excluding(User.objects.filter(member=member), user.pk if user is not None else None).first()
     if other is not None:
         return [("member", f"{member.name}已关联账号“{other.username}”，一名党员只能关联一个账号")]
     return []
@@ -471,10 +481,10 @@ def user_update(*, actor, user: User, source: str = "web", **changes: Any) -> Us
     changes_superuser = "is_superuser" in changes and bool(changes["is_superuser"]) != user.is_superuser
     if changes_superuser and scope is not None and not scope.is_admin:
         raise PermissionDenied("只有系统管理员可以设置系统管理员")
-    new_member = changes.get("member", user.member)
-    relinks = "member" in changes and new_member is not None and new_member.pk != user.member_id
-    if relinks and scope is not None and not (scope.is_admin or scope.in_paths(new_member.branch.path,
-                                                                                scope.admin_paths)):
+    new_member: Member | None = changes.get("member", user.member)
+    if ("member" in changes and new_member is not None and new_member.pk != user.member_id
+            and scope is not None and not (scope.is_admin or scope.in_paths(new_member.branch.path,
+                                                                            scope.admin_paths))):
         raise PermissionDenied("只能关联您管理范围内的党员")
     errors: rules.Errors = []
     display_name = (changes.get("display_name", user.display_name) or "").strip()

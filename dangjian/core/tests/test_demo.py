@@ -69,7 +69,7 @@ def digest() -> str:
     return h.hexdigest()
 
 
-def test_default_demo_passes_the_shared_rules(demo):
+def test_default_demo_passes_the_shared_rules(demo) -> None:
     orgs = {o.pk: o for o in Organization.objects.all()}
     teams = {t.pk: t for t in WorkTeam.objects.all()}
     posts: dict[int, list[str]] = {}
@@ -98,12 +98,12 @@ def test_default_demo_passes_the_shared_rules(demo):
                                term_years=o.term_years) == [], o.code
     members_by_pk = {m.pk: m for m in members}
     for t in teams.values():
-        contact = members_by_pk.get(t.contact_member_id)
+        contact = members_by_pk.get(t.contact_member_id) if t.contact_member_id is not None else None
         assert rules.check_team(
             code=t.code, name=t.name, branch=org_ref(orgs[t.branch_id]), staff_count=t.staff_count,
             contact_category=contact.category if contact else None,
             contact_branch_code=orgs[contact.branch_id].code if contact else None) == [], t.code
-        assert t.staff_count >= sum(1 for m in members if m.team_id == t.pk)
+        assert t.staff_count is not None and t.staff_count >= sum(1 for m in members if m.team_id == t.pk)
 
     # One 书记 per branch, one 党小组长 per group, posts only for full members.
     secretaries = Counter(MemberPost.objects.filter(post=PartyPost.SECRETARY).values_list("member__branch_id",

@@ -14,7 +14,7 @@ from .docx import agenda_lines
 PRODID = "-//dangjian//党建工作标准化管理平台//ZH"
 DEFAULT_DURATION = dt.timedelta(hours=1)
 LINE_OCTETS = 75
-STATUS = {
+STATUS: dict[str, str] = {
     ActivityStatus.PLANNED: "TENTATIVE",
     ActivityStatus.NOTIFIED: "CONFIRMED",
     ActivityStatus.HELD: "CONFIRMED",

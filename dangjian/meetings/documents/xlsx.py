@@ -4,6 +4,7 @@ Sheets: 汇总 (counts by kind × month and the year's attendance), 活动 (one 
 person per activity: the recorded rows, and expected people with no row as 缺席).
 """
 
+from collections.abc import Sequence
 from typing import IO
 
 from django.utils import timezone
@@ -32,7 +33,7 @@ ACTIVITY_COLUMNS = [
 ATTENDANCE_COLUMNS = [("活动编号", 22), ("日期", 12), ("姓名", 12), ("出勤情况", 10), ("说明", 30)]
 
 
-def _header(ws, columns: list[tuple[str, float]]) -> None:
+def _header(ws, columns: Sequence[tuple[str, float]]) -> None:
     for i, (_, width) in enumerate(columns, 1):
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"

@@ -39,7 +39,7 @@ def stand_in(kind: ActivityKind) -> dict:
 
 
 @pytest.fixture
-def templates_ready(monkeypatch):
+def templates_ready(monkeypatch: pytest.MonkeyPatch) -> None:
     try:
         worktemplates.default_templates()
         return

@@ -41,7 +41,7 @@ def upload(name: str, content: bytes) -> SimpleUploadedFile:
 def raw_named(name: str, content: bytes) -> SimpleUploadedFile:
     """An upload whose name is taken as is (Django's own parsers would already strip folders)."""
     f = SimpleUploadedFile("x", content)
-    f._name = name
+    f.__dict__["_name"] = name  # past the `name` setter, which strips folders
     return f
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from dangjian.meetings import feeds, services
 from dangjian.meetings.documents.ics import escape_text, fold
-from dangjian.meetings.models import ActivityKind, ActivityStatus
+from dangjian.meetings.models import ActivityKind, ActivityStatus, Attendance
 from dangjian.orgs.models import RoleGrant
 
 from . import test_documents as shared
@@ -34,11 +34,13 @@ def parse(content: bytes) -> list[dict[str, list[str]]]:
         else:
             lines.append(text)
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR" and "VERSION:2.0" in lines
-    events, current = [], None
+    events: list[dict[str, list[str]]] = []
+    current: dict[str, list[str]] | None = None
     for line in lines:
         if line == "BEGIN:VEVENT":
             current = {}
         elif line == "END:VEVENT":
+            assert current is not None, "END:VEVENT without BEGIN:VEVENT"
             events.append(current)
             current = None
         elif current is not None:
@@ -169,6 +171,13 @@ def test_bad_tokens_get_404(feed_world, client):
     assert _status(client, "ics_org", "B2", org_token) == 404  # signed for B1
     assert _status(client, "ics_org", "B1", feeds.org_token(w.outsider, w.b1)) == 404  # never saw B1
     assert _status(client, "ics_member", feeds.member_token(w.orgadmin)) == 404  # no member linked
+
+
+def test_member_feed_of_a_user_without_a_member_is_empty(feed_world):
+    w = feed_world
+    Attendance.objects.filter(activity=w.other).delete()  # an activity nobody is expected at
+    assert w.orgadmin.member_id is None
+    assert list(feeds.member_feed_activities(w.orgadmin)) == []
 
 
 def test_tokens_die_with_access(feed_world, client):

@@ -110,7 +110,7 @@ def _card(template: WorkTemplate) -> dict:
     content = template.content
     return {
         "kind": template.kind, "name": template.name, "template": template,
-        "holder": holder_text(content), "expected": EXPECTED.get(content.get("expected"), ""),
+        "holder": holder_text(content), "expected": EXPECTED.get(content.get("expected") or "", ""),
         "frequency": frequency_text(content), "local": bool(template.frequency.get("local")),
         "quorum": quorum_text(content), "steps": len(content.get("steps") or []),
     }
@@ -158,7 +158,7 @@ def template_detail(request, kind: str):
     return render(request, "meetings/template_detail.html", {
         "scope": scope, "choice": choice, "org": org, "kind": kind, "template": template, "c": content,
         "today": today, "on": on, "org_query": _org_query(org),
-        "holder": holder_text(content), "expected": EXPECTED.get(content.get("expected"), ""),
+        "holder": holder_text(content), "expected": EXPECTED.get(content.get("expected") or "", ""),
         "frequency": frequency_text(content), "local": bool(template.frequency.get("local")),
         "five_ding": [(label, hints.get(key, "")) for key, label in FIVE_DING.items()],
         "roles": [ROLES[r] for r in content.get("roles") or []],

@@ -1,6 +1,7 @@
 """Category/date rules of IMPORT_FORMAT.md, shared by forms, the API and the importer."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,8 @@ TODAY = dt.date(2026, 11, 21)
 D = dt.date
 
 
-def member(**kw) -> MemberData:
-    base = {"id_number": make_id("19900101", 1), "name": "张三", "category": Category.FULL, "branch": BRANCH}
+def member(**kw: Any) -> MemberData:
+    base: dict[str, Any] = {"id_number": make_id("19900101", 1), "name": "张三", "category": Category.FULL, "branch": BRANCH}
     return MemberData(**(base | kw))
 
 
