@@ -52,7 +52,8 @@ def phase_export() -> None:
     with ROWS.open("wb") as fh:
         pickle.dump(rows, fh)
     started = time.perf_counter()
-    write_workbook(WORKBOOK)
+    # The roster workbook (组织、班组、党员) of the reference group: the 60,000-member import of issue 2.
+    write_workbook(WORKBOOK, sheets=("组织", "班组", "党员"))
     seconds = time.perf_counter() - started
     _emit({"seconds": seconds, "orgs": len(rows["organization"][1]), "teams": len(rows["workteam"][1]),
            "members": len(rows["member"][1]), "bytes": WORKBOOK.stat().st_size})

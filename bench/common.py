@@ -6,11 +6,13 @@ Database (chosen before django.setup()):
 - PostgreSQL: DATABASE_URL=postgres://… (a database for benchmarks only: if it holds other data, the
   benchmark refuses to clear it unless BENCH_RESET=1).
 
-The reference dataset (DESIGN.md §5: 2,000 branches, 60,000 members, seed 1) is generated once and
-recognised afterwards by a marker row in the table `bench_reference` (sizes, seed, generator version)
-and by its counts.
+The reference dataset (DESIGN.md §5: 2,000 branches, 60,000 members, seed 1, and a year of activities —
+≈150,000 — with their attendance — ≈2.5 million rows — ending on the day it was generated) is generated once
+and recognised afterwards by a marker row in the table `bench_reference` (sizes, seed, generator version,
+the day of generation, the number of activities) and by its counts.
 """
 
+import datetime as dt
 import json
 import os
 import statistics
@@ -83,13 +85,27 @@ def _write_marker(value: dict) -> None:
 
 def reference_present() -> bool:
     from dangjian.demo.generator import VERSION
+    from dangjian.meetings.models import Activity
     from dangjian.orgs.models import Member, Organization, OrgKind
 
     marker = _read_marker()
     if not marker or any(marker.get(k) != v for k, v in REFERENCE.items()) or marker.get("generator") != VERSION:
         return False
     return (Organization.objects.filter(kind=OrgKind.BRANCH).count() == REFERENCE["branches"]
-            and Member.objects.count() == REFERENCE["members"])
+            and Member.objects.count() == REFERENCE["members"]
+            and Activity.objects.count() == marker.get("activities"))
+
+
+def reference_today() -> dt.date:
+    """The day the reference dataset was generated: its year of activities ends there."""
+    marker = _read_marker() or {}
+    return dt.date.fromisoformat(marker["today"]) if marker.get("today") else dt.date.today()
+
+
+def reference_month() -> tuple[int, int]:
+    """The last complete month of the reference dataset's activities (all of it held and recorded)."""
+    today = reference_today()
+    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
 
 
 def ensure_reference_dataset(*, quiet: bool = False) -> float | None:
@@ -105,10 +121,15 @@ def ensure_reference_dataset(*, quiet: bool = False) -> float | None:
         reset_demo_data()
     if not quiet:
         print(f"正在生成参考数据集（{REFERENCE['branches']} 个党支部，{REFERENCE['members']} 人）…", flush=True)
-    summary = generate(**REFERENCE, with_users=True)
-    _write_marker({**REFERENCE, "generator": VERSION, "seconds": round(summary.seconds, 1)})
+    today = dt.date.today()
+    summary = generate(**REFERENCE, with_users=True, today=today)
+    activities = summary.activities.total if summary.activities else 0
+    _write_marker({**REFERENCE, "generator": VERSION, "seconds": round(summary.seconds, 1), "today": today.isoformat(),
+                   "activities": activities})
     if not quiet:
-        print(f"reference_dataset_generate: {summary.seconds:.1f} s", flush=True)
+        attendance = summary.activities.attendance if summary.activities else 0
+        print(f"reference_dataset_generate: {summary.seconds:.1f} s ({activities:,} activities, "
+              f"{attendance:,} attendance rows)", flush=True)
     return summary.seconds
 
 

@@ -16,8 +16,10 @@ BENCHMARKS = {
     "generate": "bench_generate.py",
     "member_list": "bench_member_list.py",
     "import": "bench_import.py",
+    "month": "bench_month.py",
+    "ledger": "bench_ledger.py",
 }
-FIGURE_PREFIXES = ("generate_", "reference_", "member_list", "org_", "export_", "import_")
+FIGURE_PREFIXES = ("generate_", "reference_", "member_list", "org_", "export_", "import_", "month_", "ledger_")
 
 
 def main(argv: list[str]) -> int:

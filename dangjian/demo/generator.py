@@ -3,6 +3,8 @@
     generate(branches=None, members=None, seed=2024)          # the default demo: ~24 branches, ~600 people
     generate(branches=2000, members=60000, seed=1)           # the reference scale of the benchmarks
 
+With activities (the default), a year of organizational life follows: see dangjian/demo/activities.py.
+
 Deterministic for a seed (and the day it runs: terms and recent dates are placed relative to today).
 Rows go in with bulk_create; tree paths are computed here as treebeard would (steplen 4), so that
 `Organization.objects.find_problems()` finds nothing. There is no audit entry per row: this is seed data.
@@ -34,6 +36,7 @@ from dangjian.orgs.models import (
     WorkTeam,
 )
 
+from .activities import ActivitySummary, delete_activities, generate_activities
 from .people import PARTY, BranchBuild, People
 from .plan import (
     ALPHABET,
@@ -47,7 +50,7 @@ from .plan import (
     plan_tree,
 )
 
-VERSION = 2  # bump when a seed would give different data (the benchmarks regenerate their dataset)
+VERSION = 3  # bump when a seed would give different data (the benchmarks regenerate their dataset)
 DEFAULT_BRANCHES = 24
 DEFAULT_MEMBERS = 600
 DEFAULT_SEED = 2024
@@ -69,10 +72,18 @@ class DemoSummary:
     red_teams: int = 0
     seconds: float = 0.0
     logins: list[Login] = field(default_factory=list)
+    activities: ActivitySummary | None = None  # the year of organizational life, if generated
+
+    @property
+    def gaps(self) -> list[str]:
+        """The deliberate gaps in the activity records, as Chinese sentences."""
+        return self.activities.gaps if self.activities else []
 
     def lines(self) -> list[str]:
         out = [f"已生成演示数据（随机种子 {self.seed}），用时 {self.seconds:.1f} 秒："]
         out += count_lines(self.orgs_by_kind, self.members_by_category, self.teams, self.red_teams)
+        if self.activities is not None:
+            out += self.activities.lines()
         return out
 
 
@@ -102,7 +113,8 @@ def _say(stdout, message: str) -> None:
 
 
 def generate(*, branches: int | None = None, members: int | None = None, seed: int = DEFAULT_SEED,
-             with_users: bool = True, stdout=None, today: dt.date | None = None) -> DemoSummary:
+             with_users: bool = True, stdout=None, today: dt.date | None = None,
+             with_activities: bool = True) -> DemoSummary:
     """Write a demo group into the current database and return what was made.
 
     Raises ValueError (Chinese message) for sizes that cannot hold the deliberate gaps, or when the demo
@@ -137,6 +149,9 @@ def generate(*, branches: int | None = None, members: int | None = None, seed: i
             if taken:
                 _say(stdout, f"已有同名账号，未作改动：{'、'.join(taken)}")
             summary.logins = existing_logins()
+        if with_activities:
+            assert root.instance is not None
+            summary.activities = generate_activities(builds, root.instance, seed=seed, today=today, stdout=stdout)
     kinds = Counter(node.kind for node in ordered)
     cats = Counter(m.category for b in builds for m in b.members)
     summary.orgs_by_kind = {k.label: kinds.get(k.value, 0) for k in OrgKind}
@@ -289,8 +304,9 @@ def existing_logins() -> list[Login]:
 
 
 def reset_demo_data() -> None:
-    """Delete every organization, member, team, login and audit entry (the `demo --reset` command)."""
+    """Delete every activity, organization, member, team, login and audit entry (the `demo --reset` command)."""
     with transaction.atomic():
+        delete_activities()
         AuditEntry.objects.all().delete()
         LoginFailure.objects.all().delete()
         User.objects.all().delete()

@@ -124,6 +124,7 @@ class ImportContext:
         self.today = today
         self.present = set(present)
         self.errors: list[ImportIssue] = []
+        self.warnings: list[ImportIssue] = []  # reported with the result; they do not stop the import
         self.summary: dict[str, dict[str, int]] = {}
         self.changes: list[Change] = []
         self.audit_entries: list[AuditEntry] = []
@@ -149,6 +150,10 @@ class ImportContext:
         else:
             number = row
         self.errors.append(ImportIssue(sheet, number, column, message))
+
+    def warn(self, sheet: str, row: SheetRow | int | None, column: str, message: str) -> None:
+        number = row.number if isinstance(row, SheetRow) else row
+        self.warnings.append(ImportIssue(sheet, number, column, message))
 
     def count(self, sheet: str, action: str) -> None:
         counts = self.summary.setdefault(sheet, {CREATED: 0, UPDATED: 0, UNCHANGED: 0})

@@ -10,7 +10,7 @@ importer.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from dangjian.core.masking import mask_id_number, mask_phone
 from dangjian.core.scoping import Scope
 from dangjian.core.treepaths import subtree_q
+from dangjian.meetings.models import Activity, Attendance
 from dangjian.orgs.models import Member, MemberPost, Organization, PartyPost, WorkTeam
 
 from .sheets import handlers
@@ -50,11 +51,22 @@ class ExportContext:
     org_code_by_path: dict[str, str] = field(default_factory=dict)
     org_code_by_pk: dict[int, str] = field(default_factory=dict)
     team_code_by_pk: dict[int, str] = field(default_factory=dict)
+    # 活动 and 出勤: activities of the selected organizations (annotated with org_code and the host's and
+    # lecturer's id_number and branch_path), and (活动编号, 身份证号, status, reason) of their attendance
+    activities: Iterable[Activity] = ()
+    attendance: Iterable[tuple[str, str, str, str]] = ()
+    selects_branch: Callable[[str], bool] = lambda path: True  # is a member of this branch path exported?
 
     def id_number(self, value: str | None) -> str:
         if not value:
             return ""
         return mask_id_number(value) if self.mask else value
+
+    def person_id(self, value: str | None, branch_path: str | None) -> str:
+        """A person named by an activity, if the export carries them (the file stays self-contained)."""
+        if not value or not branch_path or not self.selects_branch(branch_path):
+            return ""
+        return self.id_number(value)
 
     def phone(self, value: str | None) -> str:
         if not value:
@@ -94,9 +106,26 @@ def export_context(*, root: Organization | None = None, scope: Scope | None = No
         held.sort(key=lambda p: _POST_ORDER.get(p, 99))
     members = (Member.objects.filter(below("branch__")).order_by("branch__path", "id")
                .iterator(chunk_size=2000))
+    activities = (Activity.objects.filter(below("org__"))
+                  .annotate(org_code=F("org__code"), host_id_number=F("host__id_number"),
+                            host_branch_path=F("host__branch__path"), lecturer_id_number=F("lecturer__id_number"),
+                            lecturer_branch_path=F("lecturer__branch__path"))
+                  .order_by("org__path", "starts_at", "code").iterator(chunk_size=2000))
+    # Attendance of the exported people only: the file must import into an empty system on its own.
+    attendance = (Attendance.objects.filter(below("activity__org__"), below("member__branch__"))
+                  .order_by("activity__org__path", "activity__starts_at", "activity__code", "member__branch__path",
+                            "member_id")
+                  .values_list("activity__code", "member__id_number", "status", "reason").iterator(chunk_size=5000))
+
+    def selects_branch(path: str) -> bool:
+        if root is not None and not path.startswith(root.path):
+            return False
+        return scope is None or scope.is_admin or scope.in_paths(path, scope.manage_paths)
+
     return ExportContext(orgs=orgs, teams=teams, members=members, posts=posts, mask=mask,
                          org_code_by_path={o.path: o.code for o in orgs}, org_code_by_pk=code_by_pk,
-                         team_code_by_pk={t.pk: t.code for t in teams})
+                         team_code_by_pk={t.pk: t.code for t in teams}, activities=activities,
+                         attendance=attendance, selects_branch=selects_branch)
 
 
 def _header_cells(ws, spec: SheetSpec) -> list[WriteOnlyCell]:
@@ -116,8 +145,10 @@ def _setup_sheet(ws, spec: SheetSpec) -> None:
 
 
 def write_workbook(target: str | Path | IO[bytes], *, root: Organization | None = None, scope: Scope | None = None,
-                   mask: bool = False) -> None:
-    """Write sheets 组织/班组/党员 (and any later registered sheet) of the selection to `target`."""
+                   mask: bool = False, sheets: Iterable[str] | None = None) -> None:
+    """Write sheets 组织/班组/党员/活动/出勤 (and any later registered sheet) of the selection to `target`;
+    `sheets` limits the export to those sheet names (e.g. only the roster)."""
+    wanted = set(sheets) if sheets is not None else None
     ectx = export_context(root=root, scope=scope, mask=mask)
     wb = Workbook(write_only=True)
     if mask:
@@ -127,6 +158,8 @@ def write_workbook(target: str | Path | IO[bytes], *, root: Organization | None 
         cell.font = Font(bold=True, color="B71C1C")
         note.append([cell])
     for handler in handlers():
+        if wanted is not None and handler.spec.name not in wanted:
+            continue
         ws = wb.create_sheet(handler.spec.name)
         _setup_sheet(ws, handler.spec)
         ws.append(_header_cells(ws, handler.spec))
@@ -145,6 +178,8 @@ GENERAL_NOTES = [
     "请把编码和身份证号所在列设为“文本”格式：身份证号存成数字时，Excel只保留15位有效数字，末几位会丢失。",
     "整个工作簿作为一个整体导入：只要有一行出错，就不写入任何数据，并逐条列出“工作表 / 行 / 列：错误原因”。",
     "再次导入已有的数据时，按组织编码、班组编码、身份证号更新，不会重复新增；没有变化的行不会改动。",
+    "活动按活动编号更新；出勤按“活动编号+身份证号”更新，出勤表中没有列出的应到人员按缺席计算。"
+    "开始时间已过的活动导入后为“已召开”；活动结束后超过规定天数才录入的记为“补录”。",
     "各表第2行起为示例数据，请删除或改为实际数据后再导入。",
 ]
 

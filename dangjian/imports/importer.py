@@ -123,6 +123,7 @@ def import_workbook(source: str | Path | IO[bytes], *, actor, dry_run: bool, sco
             ctx.errors.append(ImportIssue(FILE_SHEET, None, FILE_COLUMN,
                                           "写入数据库时出错，已全部撤销，没有写入任何数据；请稍后重试或联系系统管理员"))
     result.errors = _sorted(ctx.errors)
+    result.warnings = [*book.warnings, *_sorted(ctx.warnings)]
     result.summary = {h.spec.name: ctx.summary[h.spec.name] for h in registry if h.spec.name in ctx.summary}
     result.changes = ctx.changes
     if result.errors:

@@ -6,6 +6,8 @@ the empty template all follow the registry in its `order`.
 """
 
 from ..base import SheetHandler
+from .activities import ActivitySheet
+from .attendance import AttendanceSheet
 from .members import MemberSheet
 from .orgs import OrgSheet
 from .teams import TeamSheet
@@ -27,5 +29,5 @@ def specs():
     return [h.spec for h in handlers()]
 
 
-for _handler in (OrgSheet(), TeamSheet(), MemberSheet()):
+for _handler in (OrgSheet(), TeamSheet(), MemberSheet(), ActivitySheet(), AttendanceSheet()):
     register(_handler)

@@ -224,7 +224,7 @@ def test_empty_workbook(world):
     out = io.BytesIO()
     Workbook().save(out)
     errors = run(world, out)
-    assert errors == ["工作簿 / 文件: 工作簿中没有可导入的工作表：应至少包含以下工作表之一（含表头）：组织、班组、党员"]
+    assert errors == ["工作簿 / 文件: 工作簿中没有可导入的工作表：应至少包含以下工作表之一（含表头）：组织、班组、党员、活动、出勤"]
 
 
 def test_headers_only_workbook(world):

@@ -74,7 +74,9 @@ def branch_year(branch: Organization, groups: list[Organization], year: int, boo
                                   .values("id", "kind", "org_id", "title", "starts_at", "status", "place")]
     if not rows:
         return [], []
-    of_activity = {f"activity__{k}": v for k, v in in_year.items()}
+    # Attendance by the ids just read: filtering on the activity's date through the join made SQLite walk the
+    # whole year's activities of every branch (1.5 s at reference scale).
+    of_activity = {"activity_id__in": [r["id"] for r in rows]}
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for aid, status, n in (Attendance.objects.filter(**of_activity).values("activity_id", "status")
                            .annotate(n=Count("id")).values_list("activity_id", "status", "n")):

@@ -1,4 +1,4 @@
-"""python manage.py export_workbook PATH [--org CODE]"""
+"""python manage.py export_workbook PATH [--org CODE] [--sheets 组织,班组,党员]"""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,8 +13,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="导出的.xlsx文件")
         parser.add_argument("--org", default="", help="只导出该组织及其下级（附带其上级组织行，使文件可独立导入）")
+        parser.add_argument("--sheets", default="", help="只导出这些表，逗号分隔，如：组织,班组,党员（默认全部）")
 
-    def handle(self, *args, path: str, org: str, **options):
+    def handle(self, *args, path: str, org: str, sheets: str = "", **options):
+        from dangjian.imports.sheets import handlers
+
+        names = [n.strip() for n in sheets.replace("，", ",").split(",") if n.strip()] or None
+        known = [h.spec.name for h in handlers()]
+        unknown = [n for n in names or [] if n not in known]
+        if unknown:
+            raise CommandError(f"没有这些表：{'、'.join(unknown)}（可选：{'、'.join(known)}）")
         root = None
         if org:
             root = Organization.objects.filter(code=org.strip()).first()
@@ -23,7 +31,7 @@ class Command(BaseCommand):
         if not path.lower().endswith(".xlsx"):
             raise CommandError("导出文件名应以.xlsx结尾")
         try:
-            write_workbook(path, root=root)
+            write_workbook(path, root=root, sheets=names)
         except OSError as exc:
             raise CommandError(f"无法写入文件{path}：{exc.strerror or exc}")
         prefix = root.path if root else ""
