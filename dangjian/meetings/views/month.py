@@ -89,7 +89,8 @@ def branch_year(branch: Organization, groups: list[Organization], year: int, boo
     if voting_kinds:
         full_on_day = Q(member__full_on__isnull=True) | Q(member__full_on__lte=TruncDate("activity__starts_at"))
         for aid, base, present in (
-                Attendance.objects.filter(**of_activity, activity__kind__in=voting_kinds, member__category=Category.FULL)
+                Attendance.objects.filter(activity_id__in=[r["id"] for r in rows if r["kind"] in voting_kinds],
+                                          member__category=Category.FULL)
                 .filter(full_on_day).values("activity_id")
                 .annotate(base=Count("id"), present=Count("id", filter=Q(status=AttendanceStatus.PRESENT)))
                 .values_list("activity_id", "base", "present")):
