@@ -166,3 +166,14 @@ def test_structure_warning_list(world, client):
     client.force_login(world.admin)
     html = client.get(reverse("org_tree") + "?warnings=1").content.decode()
     assert "装卸一队党支部" in html and "少于3人" in html and "依据" in html
+
+
+@pytest.mark.django_db
+def test_branch_page_links_to_its_organizational_life(login, world):
+    import datetime as dt
+
+    page = login(world.sec1).get("/orgs/B1/").content.decode()
+    year = dt.date.today().year
+    for url in ("/month/?org=B1", "/activities/?org=B1", f"/orgs/B1/ledger/{year}.docx", f"/orgs/B1/ledger/{year}.xlsx"):
+        assert url in page
+    assert "/month/?org=ZZ" not in login(world.orgadmin).get("/orgs/ZZ/").content.decode()
