@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "dangjian.orgs",
     "dangjian.imports",
     "dangjian.meetings",
+    "dangjian.compliance",
 ]
 
 MIDDLEWARE = [
