@@ -18,8 +18,10 @@ BENCHMARKS = {
     "import": "bench_import.py",
     "month": "bench_month.py",
     "ledger": "bench_ledger.py",
+    "compliance": "bench_compliance.py",
 }
-FIGURE_PREFIXES = ("generate_", "reference_", "member_list", "org_", "export_", "import_", "month_", "ledger_")
+FIGURE_PREFIXES = ("generate_", "reference_", "member_list", "org_", "export_", "import_", "month_", "ledger_",
+                   "compliance_")
 
 
 def main(argv: list[str]) -> int:

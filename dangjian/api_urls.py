@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
+from dangjian.compliance.api import router as compliance_router
 from dangjian.core.api_auth import API_AUTH, UNAUTHENTICATED_MESSAGE, docs_login_required
 from dangjian.meetings.api import router as meetings_router
 from dangjian.orgs.api import router as orgs_router
@@ -43,6 +44,7 @@ api = NinjaAPI(
 )
 api.add_router("/", orgs_router)
 api.add_router("/", meetings_router)
+api.add_router("/", compliance_router)
 
 
 # --- errors --------------------------------------------------------------------------------------

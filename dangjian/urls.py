@@ -17,4 +17,6 @@ urlpatterns = [
     path("", include("dangjian.orgs.urls")),
     path("imports/", include("dangjian.imports.urls")),
     path("", include("dangjian.meetings.urls")),
+    path("compliance/", include("dangjian.compliance.urls_rectification")),
+    path("compliance/", include("dangjian.compliance.urls_dashboard")),
 ]

@@ -229,6 +229,7 @@ def _frequency(rule, org, activities, members, year, as_of, findings, status) ->
     params = rule["params"]
     times, label = params["times"], KIND_LABELS.get(rule["activity"], rule["activity"])
     threshold = params.get("min_full_members")
+    activities = [a for a in activities if a.kind == rule["activity"]]
     for period in periods(params["period"], year):
         state = _judged(org, period, as_of)
         if state is None:

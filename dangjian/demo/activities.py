@@ -4,9 +4,10 @@ The period is the twelve calendar months before the month of generation, the cur
 ahead (the current month and the next weeks are planned; so are the current quarter's and year's meetings
 that fall later). Each branch keeps habits — its committee meets early in the month, its 主题党日 has a fixed
 day — and holds what the standard templates (standards/templates/*.yaml) require:
-支部委员会 monthly (where it has a committee of ≥3), 支部党员大会 and 党课 quarterly, 党小组会 monthly in every
-group, 主题党日 monthly with a "党建+" tag, 组织生活会 and 民主评议党员 in the fourth quarter, and some 谈心谈话,
-志愿服务 and 专题学习. Attendance is recorded for everyone expected (as the web form pre-fills it).
+支部委员会 monthly (where it has a committee of ≥3, or ≥7 full members and any committee member),
+支部党员大会 and 党课 quarterly, 党小组会 monthly in every group, 主题党日 monthly with a "党建+" tag,
+组织生活会 and 民主评议党员 in the fourth quarter, and some 谈心谈话, 志愿服务 and 专题学习. Attendance is recorded for everyone expected (as the web form pre-fills
+it).
 
 Most branches are diligent. Three carry the gaps real branches have, chosen from the seed and listed in
 `ActivitySummary.gaps`: one month without 支部委员会, one 支部党员大会 without its quorum, and one 组织生活会
@@ -49,6 +50,7 @@ from .plan import LARGEST, NO_COMMITTEE, TINY
 K = ActivityKind
 PRESENT, LEAVE, ABSENT = AttendanceStatus.PRESENT, AttendanceStatus.LEAVE, AttendanceStatus.ABSENT
 MIN_COMMITTEE = 3  # as the secretary's month reads it (meetings/calendar.py)
+COMMITTEE_FULL_MEMBERS = 7  # a branch of this many full members must have a committee (ZB-ZWH-MONTHLY)
 BRANCHES_PER_BLOCK = 40
 INSERT_BATCH = 20000
 LATE_RECORD_DAYS = (20, 40)  # the late 组织生活会 is entered this long after it was held
@@ -62,7 +64,7 @@ class ActivitySummary:
     follow_ups: int = 0
     planned: int = 0
     gaps: list[str] = field(default_factory=list)
-    no_committee: int = 0  # branches with fewer than 3 committee members (no 支部委员会 required)
+    no_committee: int = 0  # branches with fewer than 3 committee members and 7 full members (no 支部委员会)
     first_day: dt.date | None = None
     last_day: dt.date | None = None
     seconds: float = 0.0
@@ -76,7 +78,7 @@ class ActivitySummary:
         out = [f"  组织生活记录：{self.first_day}至{self.last_day}共 {self.total} 次（{kinds}），其中计划中 {self.planned} 次",
                f"  出勤记录 {self.attendance} 条，民主评议等次 {self.appraisals} 条，整改事项 {self.follow_ups} 条"]
         if self.no_committee:
-            out.append(f"  另有 {self.no_committee} 个党支部委员不足3人，未设支部委员会，不召开支委会")
+            out.append(f"  另有 {self.no_committee} 个党支部正式党员不足7人、委员不足3人，未设支部委员会，不召开支委会")
         if self.gaps:
             out.append("  有意留下的问题（演示用，其余党支部按要求开展）：")
             out += [f"    - {gap}" for gap in self.gaps]
@@ -226,7 +228,13 @@ class BranchLife:
 
     @property
     def has_committee(self) -> bool:
-        return len(self.committee) >= MIN_COMMITTEE
+        """Whether the branch holds a monthly 支部委员会: it has a committee of ≥3, or any committee member and
+        ≥7 full members (the compliance rule ZB-ZWH-MONTHLY asks it of every branch of ≥7 full members; a
+        branch short of committee members still meets with those it has, and shows ZB-ORG-COMMITTEE)."""
+        if len(self.committee) >= MIN_COMMITTEE:
+            return True
+        full = sum(1 for p in self.party if p.is_full_member_on(self.window.today))
+        return bool(self.committee) and full >= COMMITTEE_FULL_MEMBERS
 
     # --- who and how -------------------------------------------------------------------------------
 

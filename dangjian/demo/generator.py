@@ -50,7 +50,7 @@ from .plan import (
     plan_tree,
 )
 
-VERSION = 3  # bump when a seed would give different data (the benchmarks regenerate their dataset)
+VERSION = 4  # bump when a seed would give different data (the benchmarks regenerate their dataset)
 DEFAULT_BRANCHES = 24
 DEFAULT_MEMBERS = 600
 DEFAULT_SEED = 2024

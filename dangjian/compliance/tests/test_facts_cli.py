@@ -50,8 +50,9 @@ def test_facts_quorum_from_attendance_rows(records):
     assert {o.code for o in facts.orgs} == {"ROOT", "ZZ", "B1", "G1", "B2"}
     assert {o.code: o.committee_posts for o in facts.orgs}["B1"] == 1
     assert {m.name for m in facts.members} == {"张书记", "李党员", "王机关"}
+    # Only the months in which a member was absent at every held activity (March; in June 李党员 was present).
     assert {(r.activity_id, r.status) for r in facts.attendance if r.member_id == records.member.pk} == {
-        (records.half.pk, "absent"), (records.whole.pk, "present")}
+        (records.half.pk, "absent")}
 
 
 def test_facts_of_a_subtree_only(records):
@@ -138,3 +139,26 @@ def test_absence_run_across_years_through_cli(world):
     absent = [(f["period"], f["member"]) for f in data["findings"] if f["rule"] == "ZB-MEMBER-ABSENT-6M"]
     assert absent == [("2024-01", "李党员")]
     assert len([f for f in data["findings"] if f["rule"] == "ZB-MEMBER-ABSENT-6M"][0]["evidence"]) == 6
+
+
+def test_facts_voting_quorum_counts_members_full_on_the_day(world):
+    late = org_services.member_create(actor=None, id_number=make_id("19950101", 33), name="赵转正",
+                                      category=Category.FULL, branch=world.b1, admitted_on=dt.date(2023, 4, 1),
+                                      full_on=dt.date(2024, 4, 1))
+    before = held(world, world.b1, ActivityKind.BRANCH_ASSEMBLY, dt.date(2024, 3, 31), "DY-A", [world.sec_member, late])
+    after = held(world, world.b1, ActivityKind.BRANCH_ASSEMBLY, dt.date(2024, 4, 1), "DY-B", [world.sec_member, late])
+    by_code = {a.code: a for a in load_facts(world.root, 2024).activities}
+    # 赵转正 is not yet full on 31 March: voting members 2 (张书记 present, 李党员 absent), so exactly half.
+    assert (by_code["DY-A"].quorum_base, by_code["DY-A"].quorum_present) == (2, 1)
+    assert (by_code["DY-B"].quorum_base, by_code["DY-B"].quorum_present) == (3, 2)
+    assert before.attendance.count() == after.attendance.count() == 3
+
+
+def test_facts_absences_only_from_months_absent_throughout(world):
+    a = held(world, world.b1, ActivityKind.THEME_DAY, dt.date(2024, 5, 5), "ZT-A", [world.sec_member])
+    held(world, world.b1, ActivityKind.BRANCH_ASSEMBLY, dt.date(2024, 5, 31), "DY-A", [world.sec_member, world.member])
+    b = held(world, world.b1, ActivityKind.THEME_DAY, dt.date(2024, 6, 1), "ZT-B", [world.sec_member])
+    services.attendance_save(actor=world.admin, activity=b, marks={world.sec_member.pk: (AttendanceStatus.LEAVE, "出差")})
+    rows = {(r.activity_id, r.member_id) for r in load_facts(world.root, 2024).attendance}
+    # 李党员: absent at ZT-A but present at DY-A in May (no row), absent at ZT-B in June; 张书记 on leave in June.
+    assert rows == {(b.pk, world.member.pk)} and a.pk not in {aid for aid, _ in rows}

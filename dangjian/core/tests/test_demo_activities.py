@@ -275,3 +275,45 @@ def test_demo_command_reports_the_year_and_its_gaps():
     assert Organization.objects.filter(kind=OrgKind.BRANCH).count() == 7
     assert Activity.objects.exists() and not Activity.objects.exclude(
         org__path__startswith=Organization.objects.get(depth=1).path).exists()
+
+
+def test_compliance_check_finds_exactly_the_seeded_gaps(demo):
+    """The compliance engine over the demo group finds the gaps the demo lists and the structure it seeds
+    (the largest and the tiny branch, the branch short of committee members, an overdue and a due term),
+    and nothing else, in every period of the window."""
+    import re
+
+    from dangjian.compliance.engine import check, lookback_months
+    from dangjian.compliance.facts import load_facts
+    from dangjian.compliance.pack import load_pack
+
+    pack = load_pack()
+    root = Organization.objects.get(depth=1)
+    window_start = dt.date(TODAY.year - 1, TODAY.month, 1)
+    found = set()
+    for year in (TODAY.year - 1, TODAY.year):
+        for f in check(load_facts(root, year, lookback_months(pack)), pack, year, TODAY).findings:
+            # Months and quarters before the window (no demo records there) are not the demo's to fill.
+            if f.period and len(f.period) > 4:
+                y, part = f.period.split("-")
+                month = 3 * int(part[1]) - 2 if part.startswith("Q") else int(part)
+                if dt.date(int(y), month, 1) < window_start:
+                    continue
+            found.add((f.rule, f.org, f.period))
+    code = {o.name: o.code for o in Organization.objects.filter(kind=OrgKind.BRANCH)}
+    expected = {("ZB-ORG-SIZE", code["集装箱码头党支部"], None), ("ZB-ORG-SIZE", code["船舶代理公司党支部"], None),
+                ("ZB-ORG-COMMITTEE", code["铁路运输队党支部"], None), ("ZB-ORG-TERM", code["港口工程队党支部"], None),
+                ("ZB-ORG-TERM", code["机关第二党支部"], None)}
+    for gap in demo.gaps:
+        org = re.search(r"（(\w+)）", gap).group(1)
+        if m := re.search(r"(\d{4})年(\d+)月没有召开支部委员会", gap):
+            expected.add(("ZB-ZWH-MONTHLY", org, f"{m[1]}-{int(m[2]):02d}"))
+        elif m := re.search(r"(\d{4})年第(.)季度支部党员大会到会人数不足", gap):
+            quarter = f"{m[1]}-Q{'一二三四'.index(m[2]) + 1}"
+            thin = [f for f in found if f[:2] == ("ZB-DYDH-QUORUM", org)]  # its month is in the quarter
+            assert len(thin) == 1 and thin[0][2] in {f"{m[1]}-{3 * int(quarter[-1]) - k:02d}" for k in range(3)}
+            expected |= {("ZB-DYDH-QUARTERLY", org, quarter), thin[0]}
+        else:
+            m = re.search(r"(\d{4})年度组织生活会推迟", gap)
+            expected.add(("ZB-ZZSHH-YEARLY", org, m[1]))
+    assert len(demo.gaps) == 3 and found == expected
