@@ -238,6 +238,7 @@ def follow_up_save(*, actor, activity: Activity, items: list[FollowUpInput], sou
             if row is None or {**_item_state(item), "content": content, "done": row.done} != _item_state(row):
                 errors.append(("follow_up", f"{label}：已归档的记录只能对整改事项销号"))
     raise_errors(errors)
+    from dangjian.compliance.services import task_from_follow_up  # compliance builds on meetings: import late
 
     before = {str(pk): _item_state(i) for pk, i in existing.items()}
     changed = 0
@@ -252,6 +253,7 @@ def follow_up_save(*, actor, activity: Activity, items: list[FollowUpInput], sou
         if item.id is None:
             row = FollowUpItem.objects.create(activity=activity, **values)
             existing[row.pk] = row
+            task_from_follow_up(actor=actor, item=row)  # each new item becomes a 整改 task (idempotent)
             changed += 1
             continue
         row = existing[item.id]
