@@ -10,14 +10,12 @@ may see but not change raises PermissionDenied.
 """
 
 from dataclasses import dataclass
-from functools import reduce
-from operator import or_
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from dangjian.core.treepaths import subtree_q
+from dangjian.core.treepaths import subtrees_q
 from dangjian.orgs.models import Member, Organization, OrgKind, Role, RoleGrant, User, WorkTeam
 
 
@@ -40,19 +38,14 @@ class Scope:
     def is_org_admin(self) -> bool:
         return self.is_admin or bool(self.admin_paths)
 
-    def _paths_q(self, paths: tuple[str, ...], prefix: str) -> Q:
-        if not paths:
-            return Q(pk__in=[])
-        return reduce(or_, (subtree_q(p, f"{prefix}path") for p in paths))
-
     def org_q(self, prefix: str = "") -> Q:
         """Organizations visible (prefix reaches an Organization, e.g. "branch__")."""
-        return Q() if self.is_admin else self._paths_q(self.manage_paths, prefix)
+        return Q() if self.is_admin else subtrees_q(self.manage_paths, f"{prefix}path")
 
     def member_q(self) -> Q:
         if self.is_admin:
             return Q()
-        q = self._paths_q(self.manage_paths, "branch__")
+        q = subtrees_q(self.manage_paths, "branch__path")
         if self.member_id is not None:
             q |= Q(pk=self.member_id)
         return q

@@ -7,6 +7,9 @@ successor increments p as a base-36 number of the same length. Strings made of d
 letters compare the same way in every collation, so the range is exact everywhere.
 """
 
+from functools import reduce
+from operator import or_
+
 from django.db.models import Q
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -34,7 +37,7 @@ def subtree_q(path: str, field: str = "path") -> Q:
 
 def subtrees_q(paths, field: str = "path") -> Q:
     """Rows in any of the subtrees; no rows for no paths."""
-    q = Q(pk__in=[])
-    for p in paths:
-        q |= subtree_q(p, field)
-    return q
+    conditions = [subtree_q(p, field) for p in paths]
+    if not conditions:
+        return Q(pk__in=[])
+    return reduce(or_, conditions)

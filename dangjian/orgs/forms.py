@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from dangjian.core.masking import mask_id_number
 from dangjian.core.scoping import Scope, members_for
-from dangjian.core.treepaths import subtree_q
+from dangjian.core.treepaths import subtree_q, subtrees_q
 
 from .models import (
     ALLOWED_PARENT_KINDS,
@@ -149,14 +149,14 @@ def admin_orgs(scope: Scope) -> QuerySet[Organization]:
     """Organizations in the subtrees the user administers (where they may grant roles)."""
     if scope.is_admin:
         return Organization.objects.all()
-    return Organization.objects.filter(scope._paths_q(scope.admin_paths, ""))
+    return Organization.objects.filter(subtrees_q(scope.admin_paths))
 
 
 def parent_candidates(scope: Scope) -> QuerySet[Organization]:
     """Organizations under which the user may set up some kind of child."""
     if scope.is_admin:
         return Organization.objects.exclude(kind=OrgKind.GROUP)
-    q = scope._paths_q(scope.admin_paths, "") | Q(path__in=scope.officer_paths)
+    q = subtrees_q(scope.admin_paths) | Q(path__in=scope.officer_paths)
     return Organization.objects.filter(q).exclude(kind=OrgKind.GROUP)
 
 

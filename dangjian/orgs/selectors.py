@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypedDict
 from django.db.models import Count, Q, QuerySet
 
 from dangjian.core.scoping import get_scope, members_for
-from dangjian.core.treepaths import subtree_q
+from dangjian.core.treepaths import subtree_q, subtrees_q
 
 from .models import (
     COMMITTEE_POSTS,
@@ -67,12 +67,12 @@ def org_stats(orgs: list[Organization], *, today: dt.date | None = None) -> dict
     # The roots of the given subtrees (which may start at different depths): paths whose parent is absent.
     paths = {o.path for o in orgs}
     roots = [o.path for o in orgs if o.path[: -Organization.steplen] not in paths]
-    counts = (Member.objects.filter(_in_subtrees_q(roots, "branch__"))
+    counts = (Member.objects.filter(subtrees_q(roots, "branch__path"))
               .values_list("branch_id", "category").annotate(n=Count("id")).order_by())
     for branch_id, category, n in counts:
         if branch_id in stats:
             stats[branch_id].by_category[category] = n
-    posts = (MemberPost.objects.filter(_in_subtrees_q(roots, "member__branch__"), post__in=COMMITTEE_POSTS)
+    posts = (MemberPost.objects.filter(subtrees_q(roots, "member__branch__path"), post__in=COMMITTEE_POSTS)
              .values_list("member__branch_id").annotate(n=Count("member_id", distinct=True)).order_by())
     for branch_id, n in posts:
         if branch_id in stats:
@@ -97,13 +97,6 @@ def org_stats(orgs: list[Organization], *, today: dt.date | None = None) -> dict
             parent.subtree_branches += s.subtree_branches
             parent.subtree_warning_count += s.subtree_warning_count
     return stats
-
-
-def _in_subtrees_q(paths: list[str], prefix: str = "") -> Q:
-    q = Q(pk__in=[])
-    for p in paths:
-        q |= subtree_q(p, f"{prefix}path")
-    return q
 
 
 def subtree(org: Organization) -> list[Organization]:
@@ -332,7 +325,7 @@ def users_for(user) -> "QuerySet":
     if not scope.admin_paths:
         return qs.none()
     paths = list(scope.admin_paths)
-    cond = _in_subtrees_q(paths, "roles__org__") | _in_subtrees_q(paths, "member__branch__")
+    cond = subtrees_q(paths, "roles__org__path") | subtrees_q(paths, "member__branch__path")
     return qs.filter(pk__in=User.objects.filter(cond).values("pk"))
 
 
