@@ -18,10 +18,12 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import JSONRenderer
 
+from dangjian.assessment.api import router as assessment_router
 from dangjian.compliance.api import router as compliance_router
 from dangjian.core.api_auth import API_AUTH, UNAUTHENTICATED_MESSAGE, docs_login_required
 from dangjian.meetings.api import router as meetings_router
 from dangjian.orgs.api import router as orgs_router
+from dangjian.points.api import router as points_router
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -45,6 +47,8 @@ api = NinjaAPI(
 api.add_router("/", orgs_router)
 api.add_router("/", meetings_router)
 api.add_router("/", compliance_router)
+api.add_router("/", points_router)
+api.add_router("/", assessment_router)
 
 
 # --- errors --------------------------------------------------------------------------------------

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "dangjian.imports",
     "dangjian.meetings",
     "dangjian.compliance",
+    "dangjian.points",
+    "dangjian.assessment",
 ]
 
 MIDDLEWARE = [

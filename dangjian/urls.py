@@ -19,4 +19,6 @@ urlpatterns = [
     path("", include("dangjian.meetings.urls")),
     path("compliance/", include("dangjian.compliance.urls_rectification")),
     path("compliance/", include("dangjian.compliance.urls_dashboard")),
+    path("points/", include("dangjian.points.urls")),
+    path("assessment/", include("dangjian.assessment.urls")),
 ]
