@@ -7,8 +7,10 @@ a frequency rule. Only periods that have ended by the as-of date and begin on or
 """
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .pack import effective_rules
@@ -147,7 +149,12 @@ def month_period(year: int, month: int) -> Period:
     return Period(f"{year}-{month:02d}", dt.date(year, month, 1), month_end(year, month))
 
 
-def periods(kind: str, year: int) -> list[Period]:
+@lru_cache(maxsize=64)
+def periods(kind: str, year: int) -> tuple[Period, ...]:
+    return tuple(_periods(kind, year))
+
+
+def _periods(kind: str, year: int) -> list[Period]:
     if kind == "month":
         return [month_period(year, m) for m in range(1, 13)]
     if kind == "quarter":
@@ -229,24 +236,23 @@ def _frequency(rule, org, activities, members, year, as_of, findings, status) ->
     params = rule["params"]
     times, label = params["times"], KIND_LABELS.get(rule["activity"], rule["activity"])
     threshold = params.get("min_full_members")
-    activities = [a for a in activities if a.kind == rule["activity"]]
+    mine = [a for a in activities if a.kind == rule["activity"]]
+    full_since = sorted(m.full_on or dt.date.min for m in members if m.category == "full") if threshold else []
     for period in periods(params["period"], year):
         state = _judged(org, period, as_of)
         if state is None:
             continue
-        if threshold is not None:
-            full = sum(1 for m in members if m.is_full_on(period.end))
-            if full < threshold:
-                _mark(status, org.code, period.label, GREEN)
-                continue
-        valid = [a for a in activities if a.kind == rule["activity"] and period.contains(a.day) and a.counts]
+        if threshold is not None and bisect_right(full_since, period.end) < threshold:
+            _mark(status, org.code, period.label, GREEN)
+            continue
+        within = [a for a in mine if period.start <= a.day <= period.end]
+        valid = [a for a in within if a.counts]
         if len(valid) >= times:
             _mark(status, org.code, period.label, GREEN)
         elif state == "current":
             _mark(status, org.code, period.label, AMBER)
         else:
-            failed = [a for a in activities if a.kind == rule["activity"] and period.contains(a.day)
-                      and a.held and not a.counts]
+            failed = [a for a in within if a.held and not a.counts]
             extra = f"（另有{len(failed)}次到会人数未超过半数，不计入）" if failed else ""
             findings.append(Finding(
                 rule["code"], org.code, period.label, None, None, rule["severity"],

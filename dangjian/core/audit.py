@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from .models import AuditAction, AuditEntry
 
@@ -20,6 +21,8 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, models.Model):
         return value.pk
+    if isinstance(value, FieldFile):  # an uploaded file: its stored name
+        return value.name or ""
     if isinstance(value, list | tuple | set):
         return [_plain(v) for v in value]
     return value
