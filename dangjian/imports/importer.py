@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from dangjian.core.models import AuditEntry
 from dangjian.core.scoping import Scope
+from dangjian.points.accrual import accrue_imported
 
 from .base import BATCH_SIZE, CREATED, UNCHANGED, UPDATED, Change, ImportContext
 from .sheets import handlers
@@ -114,6 +115,7 @@ def import_workbook(source: str | Path | IO[bytes], *, actor, dry_run: bool, sco
                     handler.write(ctx)
                 for handler in registry:
                     handler.link(ctx)
+                accrue_imported(ctx)  # member points (党员积分) follow the imported activities and attendance
                 AuditEntry.objects.bulk_create(ctx.audit_entries, batch_size=BATCH_SIZE)
             result.written = True
         except _Rollback:

@@ -178,6 +178,9 @@ def appraisal_save(*, actor, activity: Activity, grades: dict[int, tuple[str, st
                   before={"appraisal": {str(m): a.grade for m, a in existing.items()}},
                   after={"appraisal": {str(m): g for m, g in final.items()}},
                   org_path=activity.org.path, source=source)
+        from dangjian.points.services import accrue_activity  # points builds on meetings: import late
+
+        accrue_activity(activity=activity, actor=actor, source=source)
     return changed
 
 

@@ -119,6 +119,8 @@ def activity_create(*, actor, org: Organization, kind: str, code: str = "", pref
                                         for p in expected_people(org, template, day)])
     audit_log(actor=actor, action=AuditAction.CREATE, obj=activity, after=activity_snapshot(activity),
               org_path=org.path, source=source)
+    if status in (ActivityStatus.HELD, ActivityStatus.ARCHIVED):
+        _accrue_points(activity, actor, source)
     return activity
 
 
@@ -140,7 +142,16 @@ def activity_update(*, actor, activity: Activity, source: str = "web", now: dt.d
     activity.save()
     audit_log(actor=actor, action=AuditAction.UPDATE, obj=activity, before=before,
               after=activity_snapshot(activity), org_path=activity.org.path, source=source)
+    if {"starts_at", "tags"} & set(changes):
+        _accrue_points(activity, actor, source)
     return activity
+
+
+def _accrue_points(activity: Activity, actor, source: str) -> None:
+    """Bring the automatic member points (党员积分) in line with this activity's records."""
+    from dangjian.points.services import accrue_activity  # imported here: points imports meetings
+
+    accrue_activity(activity=activity, actor=actor, source=source)
 
 
 def _mark_if_late(activity: Activity, now: dt.datetime | None, recording: bool = False) -> None:
@@ -170,6 +181,8 @@ def activity_advance(*, actor, activity: Activity, to: str, source: str = "web",
     activity.save()
     audit_log(actor=actor, action=AuditAction.UPDATE, obj=activity, before=before,
               after=activity_snapshot(activity), org_path=activity.org.path, source=source)
+    if to == ActivityStatus.HELD:  # from now on its attendance counts for member points
+        _accrue_points(activity, actor, source)
     return activity
 
 
@@ -216,6 +229,7 @@ def attendance_save(*, actor, activity: Activity, marks: dict[int, tuple[str, st
         activity.save(update_fields=["late_entry", "recorded_at", "updated_at"])
         audit_log(actor=actor, action=AuditAction.UPDATE, obj=activity, before={"attendance": before},
                   after={"attendance": after}, org_path=activity.org.path, source=source)
+        _accrue_points(activity, actor, source)
     return changed
 
 
