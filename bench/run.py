@@ -19,9 +19,11 @@ BENCHMARKS = {
     "month": "bench_month.py",
     "ledger": "bench_ledger.py",
     "compliance": "bench_compliance.py",
+    "points": "bench_points.py",
+    "assessment": "bench_assessment.py",
 }
 FIGURE_PREFIXES = ("generate_", "reference_", "member_list", "org_", "export_", "import_", "month_", "ledger_",
-                   "compliance_")
+                   "compliance_", "points_", "assessment_")
 
 
 def main(argv: list[str]) -> int:

@@ -37,6 +37,7 @@ from dangjian.orgs.models import (
 )
 
 from .activities import ActivitySummary, delete_activities, generate_activities
+from .assessment import delete_assessment, generate_assessment
 from .people import PARTY, BranchBuild, People
 from .plan import (
     ALPHABET,
@@ -49,6 +50,7 @@ from .plan import (
     minimum_members,
     plan_tree,
 )
+from .points import PointsSummary, delete_points, generate_points
 
 VERSION = 4  # bump when a seed would give different data (the benchmarks regenerate their dataset)
 DEFAULT_BRANCHES = 24
@@ -56,6 +58,7 @@ DEFAULT_MEMBERS = 600
 DEFAULT_SEED = 2024
 BATCH_SIZE = 2000
 DEMO_PASSWORD = "demo12345"
+POINTS_MAX_MEMBERS = 20000  # larger groups (the benchmarks' reference scale) get no demo points: bench_points accrues
 DEMO_USERNAMES = ["admin", "zuzhibu", "zongzhi", "shuji1", "shuji2", "weiyuan", "dangyuan1", "dangyuan2"]
 
 Login = tuple[str, str, str, str]  # username, password, role, scope
@@ -73,6 +76,7 @@ class DemoSummary:
     seconds: float = 0.0
     logins: list[Login] = field(default_factory=list)
     activities: ActivitySummary | None = None  # the year of organizational life, if generated
+    points: PointsSummary | None = None  # the year of member points, if generated
 
     @property
     def gaps(self) -> list[str]:
@@ -84,6 +88,8 @@ class DemoSummary:
         out += count_lines(self.orgs_by_kind, self.members_by_category, self.teams, self.red_teams)
         if self.activities is not None:
             out += self.activities.lines()
+        if self.points is not None:
+            out += self.points.lines()
         return out
 
 
@@ -114,7 +120,7 @@ def _say(stdout, message: str) -> None:
 
 def generate(*, branches: int | None = None, members: int | None = None, seed: int = DEFAULT_SEED,
              with_users: bool = True, stdout=None, today: dt.date | None = None,
-             with_activities: bool = True) -> DemoSummary:
+             with_activities: bool = True, with_points: bool | None = None) -> DemoSummary:
     """Write a demo group into the current database and return what was made.
 
     Raises ValueError (Chinese message) for sizes that cannot hold the deliberate gaps, or when the demo
@@ -152,6 +158,10 @@ def generate(*, branches: int | None = None, members: int | None = None, seed: i
         if with_activities:
             assert root.instance is not None
             summary.activities = generate_activities(builds, root.instance, seed=seed, today=today, stdout=stdout)
+            if with_points if with_points is not None else members <= POINTS_MAX_MEMBERS:
+                summary.points = generate_points(root.instance, seed=seed, today=today, stdout=stdout)
+            if summary.points is not None:  # after the points: the assessment schemes read the members' points
+                generate_assessment(root.instance, seed=seed, today=today, stdout=stdout)
     kinds = Counter(node.kind for node in ordered)
     cats = Counter(m.category for b in builds for m in b.members)
     summary.orgs_by_kind = {k.label: kinds.get(k.value, 0) for k in OrgKind}
@@ -306,6 +316,8 @@ def existing_logins() -> list[Login]:
 def reset_demo_data() -> None:
     """Delete every activity, organization, member, team, login and audit entry (the `demo --reset` command)."""
     with transaction.atomic():
+        delete_assessment()
+        delete_points()
         delete_activities()
         AuditEntry.objects.all().delete()
         LoginFailure.objects.all().delete()
