@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 from typing import Any
 
 from .pack import grade_for
@@ -170,12 +171,13 @@ class _CategoryPlan:
 
 
 # Per pack and period: the prepared categories, and for each a cache of values by summed entry (see below).
-_PLANS: dict[tuple[int, str | None], tuple[dict, list[_CategoryPlan], list[dict]]] = {}
+_PLANS: dict[tuple[int, str | None], tuple] = {}
 _MEANS: dict[tuple[Decimal, int], Decimal] = {}
 
 
-def _plan(pack: dict[str, Any], period: str | None) -> tuple[list[_CategoryPlan], list[dict]]:
-    """The pack's categories prepared once (the pack is kept in the cache, so its id cannot be reused)."""
+def _plan(pack: dict[str, Any], period: str | None) -> tuple:
+    """The pack's categories prepared once (the pack is kept in the cache, so its id cannot be reused):
+    (pack, plans, value caches, (plan, cache) pairs)."""
     key = (id(pack), period)
     found = _PLANS.get(key)
     if found is None or found[0] is not pack:
@@ -187,8 +189,9 @@ def _plan(pack: dict[str, Any], period: str | None) -> tuple[list[_CategoryPlan]
                  for code, cat in pack["categories"].items()]
         if len(_PLANS) > 256:
             _PLANS.clear()
-        found = _PLANS[key] = (pack, plans, [{} for _ in plans])
-    return found[1], found[2]
+        caches: list[dict] = [{} for _ in plans]
+        found = _PLANS[key] = (pack, plans, caches, list(zip(plans, caches, strict=True)))
+    return found
 
 
 def _mean(points: Decimal, slots: int) -> Decimal:
@@ -226,9 +229,9 @@ def member_result(facts: MemberFacts, pack: dict[str, Any], sums: dict[str | int
     categories: dict[str, CategoryValue] = {}
     missing: list[str] = []
     base_total = ZERO
-    plans, caches = _plan(pack, period)
-    for plan, cache in zip(plans, caches, strict=True):
-        total = sums.get(plan.code)
+    get = sums.get
+    for plan, cache in _plan(pack, period)[3]:
+        total = get(plan.code)
         # Members share summed entries (the selector hands out one object per distinct sum) and so category
         # values: look them up by the object's identity (kept alive in the cache, so the id is not reused).
         hit = cache.get(id(total))
@@ -259,11 +262,16 @@ def member_result(facts: MemberFacts, pack: dict[str, Any], sums: dict[str | int
 
 def rank(rows: list[MemberResult], category: str | None = None) -> list[MemberResult]:
     """Sort by score (total or one category's value) desc, then name, id; competition ranks (1, 2, 2, 4)."""
-    rows.sort(key=lambda r: (-r.score(category), r.name, r.member_id))
+    # Two stable sorts with C-level keys: by name and id, then by score descending (ties keep name order).
+    rows.sort(key=attrgetter("name", "member_id"))
+    if category is None:
+        rows.sort(key=attrgetter("total"), reverse=True)
+    else:
+        rows.sort(key=lambda r: r.score(category), reverse=True)
     previous: Decimal | None = None
     current = 0
     for i, row in enumerate(rows, start=1):
-        score = row.score(category)
+        score = row.total if category is None else row.score(category)
         if score != previous:
             current, previous = i, score
         row.rank = current
