@@ -57,10 +57,11 @@ def choose_scheme(request, subject_kind: str, post_kind: str | None = None) -> d
     return scheme_packs.load_scheme(chosen["code"])
 
 
-def period_of(request, scheme: dict[str, Any]) -> tuple[str, int, str]:
-    """(period label, year, Chinese label) for the scheme's period kind."""
+def period_of(request, scheme: dict[str, Any], *, previous_month: bool = False) -> tuple[str, int, str]:
+    """(period label, year, Chinese label) for the scheme's period kind (a month scheme: this month, or the
+    month before with previous_month)."""
     if scheme.get("period") == "month":
-        year, month = parse_month(request)
+        year, month = parse_month(request, previous_by_default=previous_month)
         return f"{year}-{month:02d}", year, f"{year}年{month}月"
     year = parse_year(request)
     return str(year), year, f"{year}年度"

@@ -39,14 +39,17 @@ def parse_year(request) -> int:
     return today.year
 
 
-def parse_month(request) -> tuple[int, int]:
+def parse_month(request, *, previous_by_default: bool = False) -> tuple[int, int]:
+    """?month=YYYY-MM, else this month (or the month before, for pages about finished months)."""
     today = timezone.localdate()
     text = request.GET.get("month", "").strip()
     m = MONTH_RE.match(text)
     if m and 2000 <= int(m.group(1)) <= 2100 and 1 <= int(m.group(2)) <= 12:
         return int(m.group(1)), int(m.group(2))
     if text:
-        messages.warning(request, f"月份“{text}”无效，应为“2026-03”这样的格式，已显示本月")
+        messages.warning(request, f"月份“{text}”无效，应为“2026-03”这样的格式，已显示默认月份")
+    if previous_by_default:
+        return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
     return today.year, today.month
 
 

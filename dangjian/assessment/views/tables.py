@@ -211,7 +211,8 @@ WALL_KINDS = [PostKind.MODEL, PostKind.VANGUARD, PostKind.ZONE]
 def assessment_wall(request):
     root = officer_root(request)
     scheme = _scheme_or_404(MODEL_SCHEME)
-    period, year, period_label = period_of(request, scheme)
+    # The wall shows the best of a finished month: monthly evaluations are made after the month ends.
+    period, year, period_label = period_of(request, scheme, previous_month=True)
     n = int((scheme.get("params") or {}).get("wall_top_n", 10))
     stars = [{"rank": row.rank, "score": row.result["score"], "level": row.level, "name": row.subject["name"],
               "org_name": row.subject.get("org_name", ""),
