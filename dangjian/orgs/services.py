@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import ProtectedError, RestrictedError
 
 from dangjian.core.audit import audit_log, snapshot
 from dangjian.core.idcard import normalize_id_number, parse_id_number
@@ -136,7 +137,16 @@ def org_delete(*, actor, org: Organization, source: str = "web") -> None:
     before = org_snapshot(org)
     path = org.path
     audit_log(actor=actor, action=AuditAction.DELETE, obj=org, before=before, org_path=path, source=source)
-    org.delete()
+    _delete_kept(org, "该组织已有活动、积分或考核评价等记录，不能删除")
+
+
+def _delete_kept(obj, message: str) -> None:
+    """Delete, or refuse with a Chinese message when records that must be kept point at the object (the
+    caller's transaction then rolls back, audit entry included)."""
+    try:
+        obj.delete()
+    except (ProtectedError, RestrictedError):
+        raise ValidationError({"__all__": [message]})
 
 
 # --- work teams ----------------------------------------------------------------------------------
@@ -200,7 +210,7 @@ def team_delete(*, actor, team: WorkTeam, source: str = "web") -> None:
     audit_log(actor=actor, action=AuditAction.DELETE, obj=team, before=before, org_path=team.branch.path,
               source=source)
     team.members.update(team=None)
-    team.delete()
+    _delete_kept(team, "该班组已有考核评价记录，不能删除")
 
 
 # --- members -------------------------------------------------------------------------------------
@@ -327,7 +337,9 @@ def member_delete(*, actor, member: Member, source: str = "web") -> None:
     audit_log(actor=actor, action=AuditAction.DELETE, obj=member, before=before, org_path=member.branch.path,
               source=source)
     WorkTeam.objects.filter(contact_member=member).update(contact_member=None)
-    member.delete()
+    if member.point_entries.exists():
+        raise ValidationError({"__all__": ["该人员已有积分记录，不能删除（人员调出或离开时请修改其工作状态）"]})
+    _delete_kept(member, "该人员已有考核评价等记录，不能删除（人员调出或离开时请修改其工作状态）")
 
 
 # --- users and roles -----------------------------------------------------------------------------

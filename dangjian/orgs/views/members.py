@@ -133,7 +133,11 @@ def member_delete(request, pk: int):
             "只有组织管理员可以删除人员")
     if request.method == "POST":
         name, branch_code = member.name, member.branch.code
-        services.member_delete(actor=request.user, member=member)
+        try:
+            services.member_delete(actor=request.user, member=member)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return redirect("member_detail", pk=member.pk)
         messages.success(request, f"已删除“{name}”")
         return redirect(f"{reverse('member_list')}?org={branch_code}")
     return render(request, "orgs/member_confirm_delete.html", {
