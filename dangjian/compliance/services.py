@@ -12,12 +12,13 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from dangjian.core.audit import audit_entry, audit_log, snapshot
+from dangjian.core.audit import audit_entry, audit_log, snapshot, stored_user
 from dangjian.core.models import AuditAction, AuditEntry
 from dangjian.core.scoping import get_scope, require
 from dangjian.core.treepaths import subtree_q
 from dangjian.meetings.models import Activity, FollowUpItem
 from dangjian.orgs.models import Member, Organization
+from dangjian.orgs.selectors import top_org_of
 from dangjian.standards.loader import PackError
 
 from .engine import Finding, add_months
@@ -60,7 +61,7 @@ def override_set(*, actor, org: Organization, rule: str, enabled: bool = True, p
     before = snapshot(current) if current else None
     override, _ = RuleOverride.objects.update_or_create(
         org=org, rule=rule, defaults={"enabled": enabled, "params": params, "note": note.strip()[:200],
-                                      "created_by": actor if actor is not None and actor.pk else None})
+                                      "created_by": stored_user(actor)})
     audit_log(actor=actor, action=AuditAction.UPDATE if current else AuditAction.CREATE, obj=override,
               before=before, after=snapshot(override), org_path=org.path, source=source)
     return override
@@ -118,10 +119,6 @@ def may_review(user, task: RectificationTask) -> bool:
 
 
 # --- writes -------------------------------------------------------------------------------------------------
-
-def _top(org: Organization) -> Organization:
-    return org if org.depth == 1 else Organization.objects.get(path=org.path[: Organization.steplen])
-
 
 def _snap(task: RectificationTask) -> dict:
     return snapshot(task, extra={"org": task.org.code})
@@ -183,7 +180,7 @@ def task_sync_from_findings(*, actor, root: Organization, findings: Iterable[Fin
         if fp in existing:
             continue
         org = orgs[f.org]
-        top = tops.get(org.path[:4]) or tops.setdefault(org.path[:4], _top(org))
+        top = tops.get(org.path[:4]) or tops.setdefault(org.path[:4], top_org_of(org))
         where = " ".join(x for x in (org.name, f.period or "") if x)
         created.append(RectificationTask(
             source=TaskSource.FINDING, fingerprint=fp, rule=f.rule, org=org, top_org=top, period=f.period or "",
@@ -223,7 +220,7 @@ def task_create_manual(*, actor, org: Organization, title: str, description: str
     if not title.strip():
         raise ValidationError({"title": "请填写标题"})
     task = RectificationTask.objects.create(
-        source=TaskSource.MANUAL, fingerprint=f"manual|{uuid.uuid4().hex}", org=org, top_org=_top(org),
+        source=TaskSource.MANUAL, fingerprint=f"manual|{uuid.uuid4().hex}", org=org, top_org=top_org_of(org),
         title=title.strip()[:200], description=description, owner=owner, deadline=deadline,
         year=(deadline or timezone.localdate()).year)
     _log(actor, AuditAction.CREATE, task, None)

@@ -42,10 +42,16 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None, extra: dict
     return data
 
 
-def _actor_name(actor) -> str:
+def actor_name(actor) -> str:
+    """How a change's author is shown: the user's display name, else the username; "系统" for none."""
     if actor is None:
         return "系统"
     return getattr(actor, "display_name", None) or actor.get_username()
+
+
+def stored_user(actor):
+    """The user to store in a created_by-like field: None for no actor or an anonymous one."""
+    return actor if getattr(actor, "pk", None) else None
 
 
 def audit_entry(
@@ -54,8 +60,8 @@ def audit_entry(
 ) -> AuditEntry:
     """Build (not save) an audit entry, for callers that bulk-create many."""
     return AuditEntry(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_name=_actor_name(actor),
+        actor=stored_user(actor),
+        actor_name=actor_name(actor),
         action=action,
         object_type=obj._meta.model_name or "",
         object_id=str(obj.pk),

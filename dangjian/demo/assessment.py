@@ -23,7 +23,6 @@ Rows go in with bulk_create (seed data: no audit entries, as for the rest of the
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,7 +33,6 @@ from typing import Any
 from django.utils import timezone
 
 from dangjian.assessment import selectors
-from dangjian.assessment.engine import result_json
 from dangjian.assessment.models import (
     ChecklistItem,
     Evaluation,
@@ -48,7 +46,7 @@ from dangjian.assessment.models import (
     SubjectKind,
     VetoMark,
 )
-from dangjian.assessment.services import canonical_json, fingerprint_of
+from dangjian.assessment.services import freeze, stored_form
 from dangjian.core.treepaths import subtree_q
 from dangjian.demo.activities import insert_rows
 from dangjian.demo.points import points_year
@@ -404,19 +402,10 @@ def _evaluation(ctx: Context, scheme: str, kind: str, key: str, org: Organizatio
 
 
 def _freeze(ctx: Context, evaluation: Evaluation, result: Any, day: dt.date) -> None:
-    """Confirm as evaluation_confirm does: the engine's result as it is now, with the fingerprint."""
-    frozen = json.loads(canonical_json(result_json(result)))
-    fingerprint = fingerprint_of(evaluation, frozen)
-    confirmed_at = _at(min(day, ctx.today), 16)
+    """Confirm as evaluation_confirm does (the same services.freeze), dated on the demo's day."""
     reviewer = ctx.reviewer
-    frozen.update({"scheme": evaluation.scheme, "scheme_version": evaluation.scheme_version,
-                   "period": evaluation.period, "evaluation_version": evaluation.version, "fingerprint": fingerprint,
-                   "confirmed_at": confirmed_at.isoformat(),
-                   "confirmed_by": (reviewer.display_name or reviewer.username) if reviewer else "系统"})
-    evaluation.status, evaluation.result, evaluation.fingerprint = EvaluationStatus.CONFIRMED, frozen, fingerprint
-    evaluation.score = Decimal(str(frozen["score"])).quantize(Decimal("0.01"))
-    evaluation.level, evaluation.vetoed = frozen["level"], bool(frozen["vetoed"])
-    evaluation.confirmed_by, evaluation.confirmed_at = reviewer, confirmed_at
+    freeze(evaluation, stored_form(result), by=reviewer,
+           by_label=(reviewer.display_name or reviewer.username) if reviewer else "系统", at=_at(min(day, ctx.today), 16))
 
 
 # --- 达标创星 ----------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from dangjian.core.audit import audit_log
+from dangjian.core.audit import audit_log, stored_user
 from dangjian.core.models import AuditAction
 from dangjian.core.treepaths import subtree_q
 from dangjian.orgs.models import Member
@@ -68,7 +68,7 @@ def evidence_add(*, actor, activity: Activity, upload, kind: str = EvidenceKind.
             item = Evidence.objects.create(
                 activity=activity, kind=kind, file=name, original_name=checked.display_name,
                 content_type=checked.content_type, size=checked.size,
-                uploaded_by=actor if actor is not None and actor.pk else None)
+                uploaded_by=stored_user(actor))
             audit_log(actor=actor, action=AuditAction.UPDATE, obj=activity, before={"evidence": None},
                       after={"evidence": {"id": item.pk, "name": item.original_name, "kind": kind,
                                           "size": item.size, "stored_as": name}},

@@ -7,10 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from dangjian.core.audit import audit_log, snapshot
+from dangjian.core.audit import audit_log, snapshot, stored_user
 from dangjian.core.models import AuditAction
 from dangjian.core.treepaths import subtree_q
 from dangjian.orgs.models import Member, Organization, OrgKind
+from dangjian.orgs.selectors import top_org_of
 from dangjian.orgs.services import raise_errors
 from dangjian.standards.loader import cached_pack, require_number
 
@@ -25,10 +26,6 @@ ACTIVITY_FIELDS = ["title", "starts_at", "ends_at", "place", "online", "host", "
 
 def late_entry_days() -> int:
     return int(require_number(cached_pack(PACK), "late_entry_days", minimum=0))
-
-
-def top_org_of(org: Organization) -> Organization:
-    return org if org.depth == 1 else Organization.objects.get(path=org.path[: Organization.steplen])
 
 
 def activity_snapshot(activity: Activity) -> dict:
@@ -111,7 +108,7 @@ def activity_create(*, actor, org: Organization, kind: str, code: str = "", pref
         code=code or _next_code(org, day), org=org, top_org=top_org_of(org), kind=kind,
         template_ref=template.ref, status=status, late_entry=late,
         recorded_at=(now or timezone.now()) if status in (ActivityStatus.HELD, ActivityStatus.ARCHIVED) else None,
-        created_by=actor if actor is not None and actor.pk else None, **values,
+        created_by=stored_user(actor), **values,
     )
     if prefill_attendance:
         # Everyone expected starts as 缺席 until marked otherwise; a member's own leave request changes it.
@@ -286,7 +283,7 @@ def template_version_create(*, actor, org: Organization, kind: str, effective_fr
     assert effective_from is not None  # a missing date is one of the errors raised above
     version = TemplateVersion.objects.create(
         kind=kind, org=org, effective_from=effective_from, content=data, note=note,
-        created_by=actor if actor is not None and actor.pk else None)
+        created_by=stored_user(actor))
     audit_log(actor=actor, action=AuditAction.CREATE, obj=version, after=template_version_snapshot(version),
               org_path=org.path, source=source)
     return version

@@ -25,6 +25,11 @@ if TYPE_CHECKING:  # django-stubs-ext is a development dependency
     from django_stubs_ext import WithAnnotations
 
 
+def top_org_of(org: Organization) -> Organization:
+    """The top-level organization (the group) that `org` belongs to; itself at depth 1."""
+    return org if org.depth == 1 else Organization.objects.get(path=org.path[: Organization.steplen])
+
+
 @dataclass
 class OrgStats:
     """Counts of one organization, with its subtree's totals."""

@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dangjian.core.audit import audit_log, snapshot
+from dangjian.core.audit import audit_log, snapshot, stored_user
 from dangjian.core.models import AuditAction
 from dangjian.core.scoping import get_scope
 from dangjian.meetings import evidence as files
@@ -145,11 +145,7 @@ def _new_entry(*, member: Member, rule: dict, points: Decimal, day: dt.date, sou
         member=member, org_id=member.branch_id, top_org_id=_top_id(member.branch), assessment=special,
         rule=rule["code"], category=rule["category"], points=points, occurred_on=day, year=day.year,
         period=f"{day:%Y-%m}", slot=slot, source=source, source_key=source_key, claim=claim, reason=reason,
-        created_by=created_by if created_by is not None else _user(actor), approved_by=approved_by)
-
-
-def _user(actor):
-    return actor if actor is not None and getattr(actor, "pk", None) else None
+        created_by=created_by if created_by is not None else stored_user(actor), approved_by=approved_by)
 
 
 def reversal_of(entry: PointEntry, reason: str, actor) -> PointEntry:
@@ -159,7 +155,7 @@ def reversal_of(entry: PointEntry, reason: str, actor) -> PointEntry:
         assessment_id=entry.assessment_id, rule=entry.rule, category=entry.category, points=-entry.points,
         occurred_on=entry.occurred_on, year=entry.year, period=entry.period, slot=entry.slot, source=entry.source,
         source_key=entry.source_key, activity_id=entry.activity_id, claim_id=entry.claim_id, reverses_id=entry.pk,
-        reason=reason, created_by=_user(actor))
+        reason=reason, created_by=stored_user(actor))
 
 
 def _reverse(entry: PointEntry, reason: str, actor, source: str) -> PointEntry:
@@ -293,7 +289,7 @@ def claim_create(*, actor, member: Member, rule: str, points, occurred_on: dt.da
                 member=member, org_id=member.branch_id, rule=the_rule["code"], category=the_rule["category"],
                 assessment=assessment, points=value, occurred_on=day, reason=text, evidence=name,
                 evidence_name=checked.display_name if checked else "",
-                evidence_type=checked.content_type if checked else "", created_by=_user(actor))
+                evidence_type=checked.content_type if checked else "", created_by=stored_user(actor))
             audit_log(actor=actor, action=AuditAction.CREATE, obj=claim, after=_claim_snapshot(claim),
                       org_path=member.branch.path, source=source)
     except Exception:
@@ -323,12 +319,12 @@ def claim_decide(*, actor, claim: PointClaim, approve: bool, note: str = "", sou
         entry = _new_entry(member=claim.member, rule=the_rule, points=value, day=claim.occurred_on,
                            source=EntrySource.DECLARED, source_key=f"claim:{claim.pk}", reason=claim.reason,
                            actor=actor, special=claim.assessment, claim=claim, created_by=claim.created_by,
-                           approved_by=_user(actor))
+                           approved_by=stored_user(actor))
         audit_log(actor=actor, action=AuditAction.CREATE, obj=entry, after=_entry_snapshot(entry),
                   org_path=claim.member.branch.path, source=source)
         claim.entry = entry
     claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
-    claim.decided_by = _user(actor)
+    claim.decided_by = stored_user(actor)
     claim.decided_at = timezone.now()
     claim.decision_note = text
     claim.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "entry"])
@@ -392,7 +388,7 @@ def special_create(*, actor, org: Organization, name: str, starts_on: dt.date, e
     _require(may_manage(actor, org), "只有该组织的组织管理员可以设立专项考核")
     values = _special_values({"name": name, "starts_on": starts_on, "ends_on": ends_on, "weight": weight,
                               "max_points": max_points, "rules": rules, "note": note, "active": active})
-    special = SpecialAssessment.objects.create(org=org, created_by=_user(actor), **values)
+    special = SpecialAssessment.objects.create(org=org, created_by=stored_user(actor), **values)
     audit_log(actor=actor, action=AuditAction.CREATE, obj=special, after=snapshot(special),
               org_path=org.path, source=source)
     return special
@@ -436,7 +432,7 @@ def pack_version_create(*, actor, org: Organization, effective_from: dt.date, so
         raise _error("effective_from", f"{org.name}在{effective_from}已有一个积分规则版本")
     version = PointPackVersion.objects.create(org=org, effective_from=effective_from, content=content,
                                               source_text=source_text, note=(note or "").strip(),
-                                              created_by=_user(actor))
+                                              created_by=stored_user(actor))
     audit_log(actor=actor, action=AuditAction.CREATE, obj=version,
               after=snapshot(version, fields=["org", "effective_from", "note"], extra={"org": org.code}),
               org_path=org.path, source=source)

@@ -35,6 +35,7 @@ from .process import (
     item_score_clear,
     item_score_set,
     live_result_json,
+    stored_form,
     veto_set,
 )
 from .records import (
@@ -55,7 +56,7 @@ __all__ = [
     "canonical_json", "checklist_item_complete", "checklist_item_create", "checklist_item_delete",
     "checklist_item_reopen", "checklist_item_update", "current_evaluation", "evaluation_confirm",
     "evaluation_open", "evaluation_reevaluate", "evaluation_return", "evaluation_review", "evaluation_submit",
-    "evaluations_for", "fingerprint_of", "freeze", "get_evaluation_for_user", "inputs_changed", "inputs_of",
+    "evaluations_for", "fingerprint_of", "freeze", "get_evaluation_for_user", "inputs_changed", "inputs_of", "stored_form",
     "item_score_clear", "item_score_set", "kpi_indicator_create", "kpi_indicator_update", "kpi_value_set",
     "live_result_json", "load_scheme", "may_complete_checklist", "may_confirm", "may_review",
     "may_self_assess", "parse_date", "parse_decimal", "parse_period", "parse_year", "period_kind",

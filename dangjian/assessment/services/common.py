@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from dangjian.core.audit import audit_log
+from dangjian.core.audit import actor_name, audit_log, stored_user
 from dangjian.core.scoping import get_scope
 from dangjian.orgs.models import Organization, Role, RoleGrant
 from dangjian.standards.loader import PackError
@@ -218,20 +218,10 @@ def require_state(evaluation: Evaluation, allowed: tuple[str, ...], action: str)
 
 # --- small helpers of the writes ------------------------------------------------------------------------------
 
-def top_org_of(org: Organization) -> Organization:
-    return org if org.depth == 1 else Organization.objects.get(path=org.path[: Organization.steplen])
-
-
 def log_change(actor, action: str, obj, before: dict | None, after: dict | None, org: Organization,
                source: str) -> None:
     audit_log(actor=actor, action=action, obj=obj, before=before, after=after, org_path=org.path, source=source)
 
 
-def user_or_none(actor):
-    return actor if getattr(actor, "pk", None) else None
-
-
-def actor_label(actor) -> str:
-    if actor is None:
-        return "系统"
-    return getattr(actor, "display_name", "") or actor.get_username()
+user_or_none = stored_user
+actor_label = actor_name

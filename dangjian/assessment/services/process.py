@@ -16,6 +16,7 @@ from dangjian.core.audit import snapshot
 from dangjian.core.models import AuditAction
 from dangjian.core.scoping import require
 from dangjian.orgs.models import Member, Organization, OrgKind, WorkTeam
+from dangjian.orgs.selectors import top_org_of
 
 from ..engine import result_json
 from ..models import Evaluation, EvaluationStatus, ItemScore, Post, Stage, SubjectKind, VetoMark
@@ -36,7 +37,6 @@ from .common import (
     require_state,
     require_visible,
     reviewer_item,
-    top_org_of,
     user_or_none,
 )
 
@@ -304,6 +304,11 @@ def live_result_json(evaluation: Evaluation) -> dict:
         result = evaluate_subject(evaluation)
     except ValueError as exc:  # the subject left the branch or no longer fits the scheme
         raise ValidationError(str(exc))
+    return stored_form(result)
+
+
+def stored_form(result) -> dict:
+    """An engine result as it is stored on confirmation: result_json through canonical JSON (plain types only)."""
     return json.loads(canonical_json(result_json(result)))
 
 
