@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 from io import BytesIO, StringIO
 
 import pytest
@@ -84,7 +85,9 @@ def test_dashboard_shows_the_cli_findings(records, client):
     assert response.context["total"] == len(expected["findings"]) > 0
     html = response.content.decode()
     assert "ZB-DYDH-QUORUM" in html and "未超过半数" in html
-    assert "echarts.min.js" in html and "cdn" not in html.lower()
+    # Scripts and styles come from our own static files (a bare "cdn" check failed on a random CSRF token).
+    assert "echarts.min.js" in html
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', html)
     # The heat map's cells are the CLI's colours of the branch and its 党小组s, grey when not judged.
     chart = response.context["chart"]
     colours = {(s["org"], s["period"]): s["colour"] for s in expected["status"]}
